@@ -1,0 +1,3 @@
+from genclust.cli import main
+
+main()

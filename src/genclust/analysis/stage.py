@@ -1,0 +1,147 @@
+"""The analysis stage: latent codes → clusters → scores → 2-D map → files and TensorBoard.
+
+``plan_analysis`` checks the clusterer and embedding options before any training, so a bad
+option costs seconds, not a training run; ``run_analysis`` does the work after training.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pytorch_lightning.loggers import TensorBoardLogger
+from sklearn.base import BaseEstimator
+
+from genclust.analysis.clustering import build_clusterer, fit_predict
+from genclust.analysis.embedding import check_embed_options, embed_2d
+from genclust.analysis.encode import encode_all
+from genclust.analysis.metrics import clustering_scores
+from genclust.analysis.plots import embedding_figure, save_figure
+from genclust.files import write_json, write_npz
+
+log = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+LATENTS_FILE = "latents.npz"
+EMBEDDING_FIGURE = "embedding.png"
+CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
+EMBEDDING_TAG = "embedding"
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    clusterer: BaseEstimator
+    embed_method: str
+    embed_max_points: int | None
+    embed_params: Mapping[str, Any]
+    seed: int
+    encode_batch_size: int
+
+
+def plan_analysis(
+    cluster_cfg: Mapping[str, Any],
+    embed_cfg: Mapping[str, Any],
+    n_classes: int | None,
+    n_samples: int,
+    seed: int,
+    encode_batch_size: int,
+) -> AnalysisPlan:
+    """Build the (unfitted) clusterer and check the embedding options; raise UserError if bad."""
+    n_clusters = cluster_cfg.get("n_clusters") or n_classes
+    clusterer = build_clusterer(
+        cluster_cfg["name"], cluster_cfg.get("params") or {}, n_clusters, seed, n_samples
+    )
+    params = dict(embed_cfg.get("params") or {})
+    check_embed_options(embed_cfg["method"], embed_cfg.get("max_points"), params)
+    return AnalysisPlan(
+        clusterer, embed_cfg["method"], embed_cfg.get("max_points"), params, seed, encode_batch_size
+    )
+
+
+def run_analysis(
+    model,
+    datamodule,
+    plan: AnalysisPlan,
+    out_dir: Path,
+    logger: TensorBoardLogger | None = None,
+    hparams: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Encode all data, cluster, score, embed; write latents, figure and metrics into out_dir."""
+    seconds: dict[str, float] = {}
+    y = datamodule.y
+
+    with _timed(seconds, "encode"):
+        z = encode_all(model, datamodule.ordered_batches(plan.encode_batch_size))
+    with _timed(seconds, "cluster"):
+        clusters = fit_predict(plan.clusterer, z)
+    with _timed(seconds, "metrics"):
+        scores = clustering_scores(z, clusters, y, seed=plan.seed)
+    with _timed(seconds, "embed"):
+        embedding = embed_2d(z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params)
+
+    arrays = {"z": z, "cluster": clusters}
+    if y is not None:
+        arrays["y"] = y
+    if embedding is not None:
+        arrays["embedding_index"], arrays["embedding"] = embedding
+    write_npz(out_dir / LATENTS_FILE, **arrays)
+
+    if embedding is not None:
+        index, coords = embedding
+        figure = embedding_figure(
+            coords,
+            clusters[index],
+            None if y is None else y[index],
+            datamodule.label_names,
+            title=f"{plan.embed_method} of {len(z)} latent codes"
+            + (f" ({len(index)} shown)" if len(index) < len(z) else ""),
+        )
+        if logger is not None:
+            logger.experiment.add_figure(EMBEDDING_TAG, figure, close=False)
+        save_figure(figure, out_dir / EMBEDDING_FIGURE)
+
+    metrics = {**scores, "n_samples": int(len(z)), **(extra or {})}
+    metrics["seconds"] = {**metrics.get("seconds", {}), **seconds}
+    write_json(out_dir / METRICS_FILE, metrics)
+    if logger is not None:
+        numeric = {
+            CLUSTER_TAG_PREFIX + name: value
+            for name, value in scores.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+        logger.log_hyperparams(dict(hparams or {}), metrics=numeric)
+        logger.finalize("success")
+    return metrics
+
+
+class _timed:
+    """Context manager that logs a stage and stores its wall time in ``seconds[name]``."""
+
+    def __init__(self, seconds: dict[str, float], name: str) -> None:
+        self.seconds, self.name = seconds, name
+
+    def __enter__(self) -> None:
+        log.info("analysis: %s ...", self.name)
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds[self.name] = round(time.perf_counter() - self.start, 3)
+
+
+def format_metrics_table(metrics: Mapping[str, Any]) -> str:
+    """The top-level numbers of ``metrics`` as an aligned two-column table."""
+    rows = [(k, v) for k, v in metrics.items() if not isinstance(v, Mapping)]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {_format(v)}" for k, v in rows]
+    lines += [f"{'seconds.' + k:<{width}}  {v:.1f}" for k, v in metrics.get("seconds", {}).items()]
+    return "\n".join(lines)
+
+
+def _format(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

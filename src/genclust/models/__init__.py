@@ -1,0 +1,32 @@
+"""Generative models behind one contract: ``encode(x) → z`` (see base.GenerativeModel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from genclust.errors import UserError
+from genclust.models.autoencoder import Autoencoder
+from genclust.models.base import GenerativeModel
+from genclust.models.gan import GAN
+from genclust.models.vae import VAE
+from genclust.validation import check_arguments
+
+MODELS: dict[str, type[GenerativeModel]] = {"ae": Autoencoder, "vae": VAE, "gan": GAN}
+
+
+def build_model(
+    model_cfg: Mapping[str, Any], input_shape, value_range: str, image_shape=None
+) -> GenerativeModel:
+    """The model named by ``model_cfg['name']``, its options checked against its signature."""
+    options = dict(model_cfg)
+    name = options.pop("name")
+    if name not in MODELS:
+        raise UserError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    model_class = MODELS[name]
+    data_facts = {"input_shape": input_shape, "value_range": value_range, "image_shape": image_shape}
+    clashes = sorted(set(options) & set(data_facts))
+    if clashes:
+        raise UserError(f"model: {clashes} come from the data and cannot be set in the config")
+    check_arguments(model_class, {**options, **data_facts}, "model")
+    return model_class(**options, **data_facts)

@@ -1,0 +1,86 @@
+"""What every genclust model shares: the ``encode(x) → z`` contract, loss logging, image grids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from genclust.analysis.plots import image_grid
+from genclust.errors import UserError
+
+RECONSTRUCTION_GRID = "images/reconstruction"  # TensorBoard tags of the per-epoch image grids
+SAMPLE_GRID = "images/samples"
+_GRID_SIZE = 32
+
+
+class NonFiniteLossError(UserError):
+    """A loss became NaN or infinite: training stops; what was logged so far stays."""
+
+
+class GenerativeModel(pl.LightningModule):
+    """Base of every model. Subclasses implement ``encode`` and ``training_step``.
+
+    ``input_shape``, ``value_range`` and ``image_shape`` come from the data, not the user's
+    config, so a model always fits the data it is trained on.
+    """
+
+    main_loss: str  # the loss shown in the progress bar
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        value_range: str,
+        image_shape: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.value_range = value_range
+        self.image_shape = tuple(image_shape) if image_shape else None
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent code of each sample (deterministic: the posterior mean for a VAE)."""
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor | None:
+        """x mapped through the model, as data; None for models that cannot reconstruct."""
+        return None
+
+    def sample(self, n: int) -> torch.Tensor | None:
+        """n new samples from the model, as data; None for models that cannot generate."""
+        return None
+
+    def log_losses(self, losses: Mapping[str, torch.Tensor]) -> None:
+        """Log losses per step and per epoch; stop the run when one is not finite."""
+        for name, value in losses.items():
+            if not torch.isfinite(value):
+                raise NonFiniteLossError(
+                    f"{name} became {value.item()} at step {self.global_step} "
+                    f"(epoch {self.current_epoch}); try a lower model.lr. Logs so far are kept."
+                )
+        self.log(self.main_loss, losses[self.main_loss], on_step=True, on_epoch=True, prog_bar=True)
+        others = {name: value for name, value in losses.items() if name != self.main_loss}
+        self.log_dict(others, on_step=True, on_epoch=True)
+
+    def on_train_epoch_end(self) -> None:
+        if self.image_shape is None or not isinstance(self.logger, TensorBoardLogger):
+            return
+        datamodule = self.trainer.datamodule
+        x = datamodule.x[:_GRID_SIZE].to(self.device)
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            grids = {RECONSTRUCTION_GRID: self.reconstruct(x), SAMPLE_GRID: self.sample(_GRID_SIZE)}
+        self.train(was_training)
+        for tag, images in grids.items():
+            if images is not None:
+                self._add_image_grid(tag, images)
+
+    def _add_image_grid(self, tag: str, images: torch.Tensor) -> None:
+        images = images.detach().float().cpu().reshape(-1, *self.image_shape)
+        if self.value_range != "unit":  # standardised data: stretch to [0, 1] for display
+            images = (images - images.min()) / (images.max() - images.min()).clamp_min(1e-8)
+        grid = image_grid(images.clamp(0, 1), nrow=8)
+        self.logger.experiment.add_image(tag, grid, self.current_epoch)

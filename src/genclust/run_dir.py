@@ -1,0 +1,42 @@
+"""Run directories: unique names, and a guard so no run writes into another run's directory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from genclust.errors import UserError
+
+# One id per process: runs (or sweeps) started in the same second get different directories.
+RUN_ID = secrets.token_hex(3)
+
+
+def register_resolvers() -> None:
+    """Make ``${genclust_run_id:}`` available to the Hydra config (idempotent)."""
+    if not OmegaConf.has_resolver("genclust_run_id"):
+        OmegaConf.register_new_resolver("genclust_run_id", lambda: RUN_ID)
+
+
+class RefuseExistingRun(Callback):
+    """Stop before Hydra writes anything when the chosen output dir already holds files."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Lightning's DDP workers re-enter the parent's run dir on purpose (LOCAL_RANK > 0).
+        if os.environ.get("LOCAL_RANK", "0") == "0":
+            _refuse_if_used(Path(config.hydra.run.dir), "hydra.run.dir")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_if_used(Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+
+
+def _refuse_if_used(directory: Path, key: str) -> None:
+    if directory.is_dir() and any(directory.iterdir()):
+        raise UserError(
+            f"{directory} already holds files (another run?); choose a new {key} "
+            f"or leave it unset for a fresh directory"
+        )

@@ -1,0 +1,111 @@
+"""The train command: data → model → Lightning fit → analysis stage, in one run dir."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.loggers import TensorBoardLogger
+
+from genclust.analysis.stage import format_metrics_table, plan_analysis, run_analysis
+from genclust.data import build_datamodule
+from genclust.errors import UserError
+from genclust.models import build_model
+from genclust.validation import check_arguments
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoints"
+TENSORBOARD_DIR = "tensorboard"
+LOGGERS = ("tensorboard", "none")
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Run one experiment described by the composed config; return its metrics."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    options = OmegaConf.to_container(cfg, resolve=True)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    # Everything that can be wrong with the input is checked here, before training starts.
+    datamodule = build_datamodule(options["data"], seed=cfg.seed)
+    model = build_model(
+        options["model"], datamodule.input_shape, datamodule.value_range, datamodule.image_shape
+    )
+    plan = plan_analysis(
+        options["cluster"],
+        options["embed"],
+        n_classes=datamodule.n_classes,
+        n_samples=datamodule.n_samples,
+        seed=cfg.seed,
+        encode_batch_size=cfg.encode_batch_size,
+    )
+    logger = _build_logger(options["logger"]["name"], run_dir)
+    trainer = _build_trainer(options["trainer"], run_dir, logger)
+
+    started = time.perf_counter()
+    trainer.fit(model, datamodule=datamodule)
+    train_seconds = round(time.perf_counter() - started, 3)
+    if not trainer.is_global_zero:
+        return {}
+
+    metrics = run_analysis(
+        model,
+        datamodule,
+        plan,
+        run_dir,
+        logger,
+        hparams=_hparams(options),
+        extra={
+            "train": _final_epoch_losses(trainer),
+            "epochs": trainer.current_epoch,
+            "steps": trainer.global_step,
+            "seconds": {"train": train_seconds},
+        },
+    )
+    print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
+    return metrics
+
+
+def _build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
+    if name not in LOGGERS:
+        raise UserError(f"unknown logger {name!r}; choose one of {LOGGERS}")
+    if name == "none":
+        return None
+    return TensorBoardLogger(save_dir=run_dir, name=TENSORBOARD_DIR, version="", default_hp_metric=False)
+
+
+def _build_trainer(
+    trainer_cfg: dict[str, Any], run_dir: Path, logger: TensorBoardLogger | None
+) -> pl.Trainer:
+    check_arguments(pl.Trainer, trainer_cfg, "trainer")
+    checkpoints = ModelCheckpoint(dirpath=run_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0)
+    try:
+        return pl.Trainer(
+            **trainer_cfg,
+            logger=logger if logger is not None else False,
+            callbacks=[checkpoints],
+            default_root_dir=run_dir,
+        )
+    except Exception as error:  # Lightning rejects impossible settings (e.g. gpu without one)
+        raise UserError(f"trainer: {error}") from None
+
+
+def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:
+    """The last epoch's mean of every logged loss (Lightning stores them with an _epoch suffix)."""
+    suffix = "_epoch"
+    return {
+        name.removesuffix(suffix): round(float(value), 6)
+        for name, value in trainer.callback_metrics.items()
+        if name.endswith(suffix)
+    }
+
+
+def _hparams(options: dict[str, Any]) -> dict[str, Any]:
+    """The choices that define a run, for TensorBoard's HPARAMS tab."""
+    return {key: value for key, value in options.items() if key != "hydra"}
