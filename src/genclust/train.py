@@ -77,7 +77,9 @@ def _build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
         raise UserError(f"unknown logger {name!r}; choose one of {LOGGERS}")
     if name == "none":
         return None
-    return TensorBoardLogger(save_dir=run_dir, name=TENSORBOARD_DIR, version="", default_hp_metric=False)
+    return TensorBoardLogger(
+        save_dir=run_dir, name=TENSORBOARD_DIR, version="", default_hp_metric=False
+    )
 
 
 def _build_trainer(

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.base import BaseEstimator
 
@@ -83,7 +82,9 @@ def run_analysis(
     with _timed(seconds, "metrics"):
         scores = clustering_scores(z, clusters, y, seed=plan.seed)
     with _timed(seconds, "embed"):
-        embedding = embed_2d(z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params)
+        embedding = embed_2d(
+            z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params
+        )
 
     arrays = {"z": z, "cluster": clusters}
     if y is not None:

@@ -24,7 +24,11 @@ def build_model(
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
     model_class = MODELS[name]
-    data_facts = {"input_shape": input_shape, "value_range": value_range, "image_shape": image_shape}
+    data_facts = {
+        "input_shape": input_shape,
+        "value_range": value_range,
+        "image_shape": image_shape,
+    }
     clashes = sorted(set(options) & set(data_facts))
     if clashes:
         raise UserError(f"model: {clashes} come from the data and cannot be set in the config")

@@ -1,0 +1,125 @@
+"""Clusterers for latent codes: a registry of scikit-learn estimators, checked before training.
+
+``build_clusterer`` runs scikit-learn's own parameter checker right after construction, so a bad
+``cluster.params`` override fails at start, not after hours of training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.cluster import (
+    DBSCAN,
+    HDBSCAN,
+    AgglomerativeClustering,
+    KMeans,
+    SpectralClustering,
+)
+from sklearn.mixture import GaussianMixture
+
+from genclust.errors import UserError
+
+
+@dataclass(frozen=True)
+class ClustererSpec:
+    """How to build one clusterer: its class, its cluster-count parameter, whether it is seeded."""
+
+    estimator: type[BaseEstimator]
+    count_param: str | None  # None: density-based, finds the number of clusters itself
+    takes_random_state: bool
+
+
+CLUSTERERS: dict[str, ClustererSpec] = {
+    "kmeans": ClustererSpec(KMeans, "n_clusters", True),
+    "gmm": ClustererSpec(GaussianMixture, "n_components", True),
+    "dbscan": ClustererSpec(DBSCAN, None, False),
+    "hdbscan": ClustererSpec(HDBSCAN, None, False),
+    "agglomerative": ClustererSpec(AgglomerativeClustering, "n_clusters", False),
+    "spectral": ClustererSpec(SpectralClustering, "n_clusters", True),
+}
+
+
+def build_clusterer(
+    name: str,
+    params: Mapping[str, Any],
+    n_clusters: int | None,
+    seed: int,
+    n_samples: int | None = None,
+) -> BaseEstimator:
+    """An unfitted, validated estimator for ``cluster=<name>`` with ``cluster.params``.
+
+    ``n_clusters`` is ignored by density-based clusterers (and by agglomerative clustering when
+    ``distance_threshold`` is set); ``random_state=seed`` is added where accepted unless set.
+    ``n_samples``, when known before training, lets a too-large n_clusters fail at start.
+    """
+    if name not in CLUSTERERS:
+        choices = ", ".join(CLUSTERERS)
+        raise UserError(f"cluster={name!r} is not a clusterer (choose from: {choices})")
+    spec = CLUSTERERS[name]
+    kwargs = dict(params)
+    valid = sorted(spec.estimator().get_params())
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise UserError(
+            f"cluster.params: {', '.join(map(repr, unknown))} is not a parameter of "
+            f"{spec.estimator.__name__} (cluster={name}); valid: {', '.join(valid)}"
+        )
+    if spec.count_param and kwargs.get("distance_threshold") is not None:
+        kwargs[spec.count_param] = None  # the threshold decides the number of clusters
+    elif spec.count_param:
+        if spec.count_param in kwargs:
+            raise UserError(
+                f"cluster.params.{spec.count_param}: set the number of clusters with "
+                f"cluster.n_clusters instead"
+            )
+        if n_clusters is None:
+            raise UserError(
+                f"cluster={name} needs a number of clusters: set cluster.n_clusters "
+                f"(e.g. cluster.n_clusters=10)"
+            )
+        check_cluster_count(n_clusters, n_samples)
+        kwargs[spec.count_param] = n_clusters
+    if spec.takes_random_state:
+        kwargs.setdefault("random_state", seed)
+    estimator = spec.estimator(**kwargs)
+    try:
+        estimator._validate_params()
+    except ValueError as error:  # sklearn's InvalidParameterError
+        raise UserError(f"cluster={name}: {error}") from None
+    return estimator
+
+
+def check_cluster_count(n_clusters: int, n_samples: int | None = None) -> None:
+    """Raise UserError unless 1 <= n_clusters (<= n_samples when known)."""
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int | np.integer):
+        raise UserError(f"cluster.n_clusters must be an integer, got {n_clusters!r}")
+    if n_clusters < 1:
+        raise UserError(f"cluster.n_clusters must be at least 1, got {n_clusters}")
+    if n_samples is not None and n_clusters > n_samples:
+        raise UserError(
+            f"cluster.n_clusters={n_clusters} is more than the {n_samples} points to cluster"
+        )
+
+
+def fit_predict(estimator: BaseEstimator, z: np.ndarray) -> np.ndarray:
+    """Cluster labels (int64, -1 for noise) of the rows of ``z``; data problems → UserError."""
+    z = np.asarray(z)
+    if z.ndim != 2 or len(z) == 0:
+        raise UserError(f"latent codes must be a non-empty (n, d) array, got shape {z.shape}")
+    if not np.isfinite(z).all():
+        raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
+    name = type(estimator).__name__
+    for spec in CLUSTERERS.values():
+        if isinstance(estimator, spec.estimator) and spec.count_param:
+            count = estimator.get_params()[spec.count_param]
+            if count is not None:
+                check_cluster_count(count, len(z))
+    try:
+        labels = estimator.fit_predict(z)
+    except ValueError as error:
+        raise UserError(f"{name} failed on latent codes of shape {z.shape}: {error}") from None
+    return np.asarray(labels, dtype=np.int64)

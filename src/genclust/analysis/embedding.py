@@ -1,0 +1,111 @@
+"""Map latent codes to 2-D for figures: t-SNE (openTSNE), PCA, or nothing.
+
+openTSNE was chosen by measurement (scripts/bench_tsne.py, 2 cores, 10-d inputs): with each
+library's defaults it was faster at 2k (6.7 s vs 9.4 s), 10k (52 s vs 65 s) and 70k points
+(131 s vs 524 s). At equal iterations scikit-learn was 0.6 s faster at 2k, too little to justify
+two code paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import openTSNE
+from sklearn.decomposition import PCA
+
+from genclust.errors import UserError
+
+METHODS = ("tsne", "pca", "none")
+
+# Seconds for openTSNE with its defaults on a 2-core CPU, 10-d inputs, perplexity 30
+# (scripts/bench_tsne.py), so users can size embed.max_points.
+TSNE_SECONDS_2_CORES = {2_000: 7, 10_000: 52, 70_000: 131}
+
+# Set by embed_2d itself: the output is 2-D and the seed is the run's.
+_FIXED = ("n_components", "random_state")
+_TSNE_OPTIONS = sorted(set(inspect.signature(openTSNE.TSNE).parameters) - set(_FIXED))
+_PCA_OPTIONS = sorted(set(PCA().get_params()) - set(_FIXED))
+# Options that must be positive numbers ("auto" allowed where openTSNE allows it).
+_TSNE_POSITIVE = ("perplexity", "learning_rate", "early_exaggeration", "dof", "theta")
+_TSNE_COUNTS = ("n_iter", "early_exaggeration_iter")
+
+
+def check_embed_options(method: str, max_points: int | None, params: Mapping[str, Any]) -> None:
+    """Raise UserError for a bad ``embed`` config; cheap, so it can run before training."""
+    if method not in METHODS:
+        raise UserError(f"embed.method={method!r} is not known (choose from: {', '.join(METHODS)})")
+    if max_points is not None and (not isinstance(max_points, int) or max_points < 2):
+        raise UserError(f"embed.max_points must be null or an integer >= 2, got {max_points!r}")
+    if method == "none":
+        return
+    options = _TSNE_OPTIONS if method == "tsne" else _PCA_OPTIONS
+    unknown = sorted(set(params) - set(options))
+    if unknown:
+        raise UserError(
+            f"embed.params: {', '.join(map(repr, unknown))} is not an option of "
+            f"embed.method={method}; valid: {', '.join(options)}"
+        )
+    if method == "pca":
+        _pca(params, seed=0)
+        return
+    for key in _TSNE_POSITIVE:
+        value = params.get(key, 1)
+        if value != "auto" and not (_is_number(value) and value > 0):
+            raise UserError(f"embed.params.{key} must be a positive number, got {value!r}")
+    for key in _TSNE_COUNTS:
+        value = params.get(key, 0)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise UserError(f"embed.params.{key} must be an integer >= 0, got {value!r}")
+
+
+def embed_2d(
+    z: np.ndarray, method: str, max_points: int | None, seed: int, params: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(indices into z, (m, 2) float32 coords), on a seeded subset of at most max_points rows.
+
+    Returns None for method "none". The subset keeps t-SNE's cost bounded
+    (see TSNE_SECONDS_2_CORES); indices are sorted so they line up with labels.
+    """
+    params = dict(params)
+    check_embed_options(method, max_points, params)
+    if method == "none":
+        return None
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or len(z) < 2:
+        raise UserError(f"embedding needs an (n, d) array with n >= 2, got shape {z.shape}")
+    indices = np.arange(len(z))
+    if max_points is not None and len(z) > max_points:
+        chosen = np.random.default_rng(seed).choice(len(z), size=max_points, replace=False)
+        indices = np.sort(chosen)
+    try:
+        if method == "pca":
+            coords = _pca(params, seed).fit_transform(_at_least_2_columns(z[indices]))
+        else:
+            params.setdefault("n_jobs", -1)  # all cores
+            tsne = openTSNE.TSNE(n_components=2, random_state=seed, **params)
+            coords = np.asarray(tsne.fit(z[indices]))
+    except (ValueError, TypeError) as error:
+        raise UserError(f"embed.method={method} with embed.params={params}: {error}") from None
+    return indices.astype(np.int64), coords.astype(np.float32)
+
+
+def _pca(params: Mapping[str, Any], seed: int) -> PCA:
+    pca = PCA(n_components=2, random_state=seed, **params)
+    try:
+        pca._validate_params()
+    except ValueError as error:  # sklearn's InvalidParameterError
+        raise UserError(f"embed.params: {error}") from None
+    return pca
+
+
+def _at_least_2_columns(z: np.ndarray) -> np.ndarray:
+    """PCA to 2-D needs 2 features; a 1-d latent gets a zero column (its plot is a line)."""
+    return z if z.shape[1] >= 2 else np.pad(z, ((0, 0), (0, 2 - z.shape[1])))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)

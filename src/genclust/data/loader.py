@@ -1,0 +1,94 @@
+"""Training batches cut from one in-memory tensor by shuffled index slices.
+
+Indexing a tensor with a slice of a permutation is one gather per batch, far cheaper than a
+torch DataLoader that fetches samples one by one and collates them. The permutation depends
+only on (seed, epoch), so a run is reproducible and a resumed run continues the same sequence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+class IndexBatchLoader:
+    """Iterable of ``x[idx]`` batches; with ``world_size > 1`` each rank gets its own shard.
+
+    Shards are padded by wrapping around so every rank yields the same number of batches (DDP
+    needs that). A batch size above the shard size gives one batch of the whole shard.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive (got {batch_size})")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, world_size) (got {rank}, {world_size})")
+        if len(x) == 0:
+            raise ValueError("cannot batch an empty tensor")
+        self.x = x
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.rank = rank
+        self.world_size = world_size
+        self._epoch = 0
+
+    @property
+    def sampler(self) -> IndexBatchLoader:
+        """Lightning calls ``loader.sampler.set_epoch(e)`` at each epoch start, also on resume."""
+        return self
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration use epoch ``epoch``'s permutation."""
+        self._epoch = epoch
+
+    def __len__(self) -> int:
+        per_rank, batch = self._per_rank(), self._batch()
+        return per_rank // batch if self.drop_last else math.ceil(per_rank / batch)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        indices = self._shard()
+        batch = self._batch()
+        if self.drop_last:
+            indices = indices[: len(indices) // batch * batch]
+        for idx in indices.split(batch):
+            yield self.x[idx]
+        self._epoch += 1
+
+    def _per_rank(self) -> int:
+        return math.ceil(len(self.x) / self.world_size)
+
+    def _batch(self) -> int:
+        return min(self.batch_size, self._per_rank())
+
+    def _shard(self) -> torch.Tensor:
+        n = len(self.x)
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(_epoch_seed(self.seed, self._epoch))
+            order = torch.randperm(n, generator=generator)
+        else:
+            order = torch.arange(n)
+        if self.world_size == 1:
+            return order
+        total = self._per_rank() * self.world_size
+        order = order.repeat(math.ceil(total / n))[:total]
+        return order[self.rank :: self.world_size]
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    """Mix (seed, epoch) into one 64-bit seed, so nearby pairs give unrelated permutations."""
+    state = np.random.SeedSequence([seed % 2**64, epoch]).generate_state(1, np.uint64)
+    return int(state[0])
