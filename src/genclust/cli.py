@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
 import hydra
 from omegaconf import DictConfig
 
-from genclust.errors import UserError
+from genclust.errors import EXIT_USER_ERROR, UserError, exit_with_user_error
 from genclust.run_dir import register_resolvers
 
-log = logging.getLogger("genclust")
 CONFIG_PATH = "pkg://genclust.conf"
-EXIT_USER_ERROR = 2
 
 USAGE = """usage: genclust <command> [key=value ...] [-m] [--help]
 
@@ -31,9 +28,7 @@ def _run_reporting_user_errors(task: Callable[[DictConfig], object], cfg: DictCo
     try:
         task(cfg)
     except UserError as error:
-        log.error("%s", error)
-        print(f"genclust: error: {error}", file=sys.stderr)
-        sys.exit(EXIT_USER_ERROR)
+        exit_with_user_error(error)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")

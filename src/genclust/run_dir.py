@@ -10,7 +10,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from genclust.errors import UserError
+from genclust.errors import UserError, exit_with_user_error
 
 # One id per process: runs (or sweeps) started in the same second get different directories.
 RUN_ID = secrets.token_hex(3)
@@ -23,7 +23,10 @@ def register_resolvers() -> None:
 
 
 class RefuseExistingRun(Callback):
-    """Stop before Hydra writes anything when the chosen output dir already holds files."""
+    """Stop before Hydra writes anything when the chosen output dir already holds files.
+
+    Hydra turns exceptions raised in callbacks into warnings, so this one exits itself.
+    """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Lightning's DDP workers re-enter the parent's run dir on purpose (LOCAL_RANK > 0).
@@ -36,7 +39,9 @@ class RefuseExistingRun(Callback):
 
 def _refuse_if_used(directory: Path, key: str) -> None:
     if directory.is_dir() and any(directory.iterdir()):
-        raise UserError(
-            f"{directory} already holds files (another run?); choose a new {key} "
-            f"or leave it unset for a fresh directory"
+        exit_with_user_error(
+            UserError(
+                f"{directory} already holds files (another run?); choose a new {key} "
+                f"or leave it unset for a fresh directory"
+            )
         )

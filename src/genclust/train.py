@@ -45,8 +45,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         seed=cfg.seed,
         encode_batch_size=cfg.encode_batch_size,
     )
-    logger = _build_logger(options["logger"]["name"], run_dir)
-    trainer = _build_trainer(options["trainer"], run_dir, logger)
+    logger = build_logger(options["logger"]["name"], run_dir)
+    trainer = build_trainer(options["trainer"], run_dir, logger)
 
     started = time.perf_counter()
     trainer.fit(model, datamodule=datamodule)
@@ -72,7 +72,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-def _build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
+def build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
     if name not in LOGGERS:
         raise UserError(f"unknown logger {name!r}; choose one of {LOGGERS}")
     if name == "none":
@@ -82,7 +82,7 @@ def _build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
     )
 
 
-def _build_trainer(
+def build_trainer(
     trainer_cfg: dict[str, Any], run_dir: Path, logger: TensorBoardLogger | None
 ) -> pl.Trainer:
     check_arguments(pl.Trainer, trainer_cfg, "trainer")

@@ -1,0 +1,31 @@
+"""Shared test helpers: run the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FAST_TRAINING = ("trainer.max_epochs=1", "embed=pca")
+
+
+def run_genclust(*arguments: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``genclust <arguments>`` in a fresh Python process, as a user types it."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "genclust", *arguments],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def genclust(tmp_path: Path):
+    """Run the CLI with tmp_path as the working directory (so outputs/ lands there)."""
+    return lambda *arguments, **kwargs: run_genclust(*arguments, cwd=tmp_path, **kwargs)

@@ -1,0 +1,120 @@
+"""The real CLI in a subprocess: a whole run, its files, its TensorBoard events, its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tests.conftest import run_genclust
+
+from genclust.analysis.metrics import LABEL_METRICS
+from genclust.analysis.stage import EMBEDDING_TAG, LATENTS_FILE, METRICS_FILE
+from genclust.models.base import RECONSTRUCTION_GRID, SAMPLE_GRID
+from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory) -> tuple[Path, str]:
+    """One real default run (VAE on digits, k-means, t-SNE), two epochs."""
+    root = tmp_path_factory.mktemp("digits")
+    run_dir = root / "run"
+    result = run_genclust("train", "trainer.max_epochs=2", f"hydra.run.dir={run_dir}", cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir, result.stdout
+
+
+def test_run_dir_holds_every_artifact(digits_run):
+    run_dir, _ = digits_run
+    for name in (
+        METRICS_FILE,
+        LATENTS_FILE,
+        "embedding.png",
+        "checkpoints/last.ckpt",
+        ".hydra/config.yaml",
+        "train.log",
+    ):
+        assert (run_dir / name).is_file(), name
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_metrics_and_latents_agree(digits_run):
+    run_dir, stdout = digits_run
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
+    latents = np.load(run_dir / LATENTS_FILE)
+    assert latents["z"].shape == (1797, 10)
+    assert latents["cluster"].shape == latents["y"].shape == (1797,)
+    assert metrics["n_samples"] == 1797
+    assert metrics["n_clusters"] == 10  # defaults to the data's number of classes
+    for name in LABEL_METRICS:
+        assert 0 < metrics[name] <= 1
+    assert metrics["acc"] > 0.5  # two epochs already beat chance (0.1) by far
+    assert {"train", "encode", "cluster", "embed"} <= set(metrics["seconds"])
+    assert {LOSS, RECONSTRUCTION, KL, ELBO} <= set(metrics["train"])
+    assert f"acc  {metrics['acc']:.4f}" in " ".join(stdout.split("\n"))
+
+
+def test_tensorboard_events_hold_losses_images_metrics_and_hparams(digits_run):
+    run_dir, _ = digits_run
+    events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0})
+    events.Reload()
+    tags = events.Tags()
+    for loss in (LOSS, RECONSTRUCTION, KL, ELBO):
+        assert f"{loss}_step" in tags["scalars"] and f"{loss}_epoch" in tags["scalars"]
+    assert {f"cluster/{name}" for name in LABEL_METRICS} <= set(tags["scalars"])
+    assert {RECONSTRUCTION_GRID, SAMPLE_GRID, EMBEDDING_TAG} <= set(tags["images"])
+    assert len(events.Images(RECONSTRUCTION_GRID)) == 2  # one grid per epoch
+    hparams = events.PluginTagToContent("hparams")
+    assert "_hparams_/experiment" in hparams and "_hparams_/session_start_info" in hparams
+    experiment = hparams["_hparams_/experiment"].decode("latin-1")
+    assert "model/latent_dim" in experiment and "cluster/acc" in experiment
+
+
+def test_same_second_runs_get_their_own_dirs(tmp_path):
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "genclust",
+        "train",
+        "trainer.max_epochs=1",
+        "embed=none",
+        "logger=none",
+        "data=blobs",
+        "data.n_samples=200",
+    ]
+    processes = [
+        subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        assert process.wait(timeout=300) == 0, process.stderr.read()
+    metrics_files = list((tmp_path / "outputs").glob("*/*/metrics.json"))
+    assert len(metrics_files) == 2
+
+
+@pytest.mark.parametrize("model", ["ae", "gan"])
+def test_other_models_run_end_to_end(genclust, tmp_path, model):
+    result = genclust(
+        "train",
+        f"model={model}",
+        "cluster=gmm",
+        "logger=none",
+        "trainer.max_epochs=1",
+        "embed=pca",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / METRICS_FILE).read_text())
+    assert metrics["n_clusters"] == 10
+
+
+def test_help_lists_commands():
+    result = run_genclust("--help", cwd=Path.cwd())
+    assert result.returncode == 0 and "train" in result.stdout

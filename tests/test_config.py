@@ -1,0 +1,81 @@
+"""Every option of every config group in the shipped conf/ composes and builds."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+import pytorch_lightning as pl
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from genclust.analysis.clustering import build_clusterer
+from genclust.analysis.embedding import check_embed_options
+from genclust.data.readers import SOURCES
+from genclust.models import build_model
+from genclust.run_dir import RUN_ID, register_resolvers
+from genclust.train import build_logger, build_trainer
+from genclust.validation import check_arguments
+
+CONF = files("genclust.conf")
+GROUPS = ("model", "data", "trainer", "cluster", "embed", "logger")
+
+
+def _options(group: str) -> list[str]:
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in CONF.joinpath(group).iterdir()
+        if p.name.endswith(".yaml")
+    )
+
+
+def _compose(*overrides: str, with_hydra: bool = False):
+    register_resolvers()
+    with initialize_config_module("genclust.conf", version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=with_hydra)
+    return cfg if with_hydra else OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_defaults_are_the_documented_ones():
+    cfg = _compose()
+    assert cfg["model"]["name"] == "vae" and cfg["data"]["name"] == "digits"
+    assert cfg["cluster"]["name"] == "kmeans" and cfg["embed"]["method"] == "tsne"
+    assert cfg["trainer"]["accelerator"] == "cpu" and cfg["logger"]["name"] == "tensorboard"
+
+
+@pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in _options(g)])
+def test_every_group_option_composes_and_builds(group, option, tmp_path):
+    cfg = _compose(f"{group}={option}")[group]
+    if group == "model":
+        build_model(cfg, (1, 8, 8), "unit", (1, 8, 8))
+    elif group == "data":
+        reader_options = {
+            k: v for k, v in cfg.items() if k not in ("name", "batch_size", "standardize")
+        }
+        check_arguments(SOURCES[cfg["name"]], reader_options, "data")
+    elif group == "trainer":
+        check_arguments(pl.Trainer, cfg, "trainer")
+        if cfg["accelerator"] == "cpu":
+            assert isinstance(build_trainer(cfg, tmp_path, None), pl.Trainer)
+    elif group == "cluster":
+        build_clusterer(
+            cfg["name"], cfg.get("params") or {}, cfg.get("n_clusters") or 3, seed=0, n_samples=100
+        )
+    elif group == "embed":
+        check_embed_options(cfg["method"], cfg.get("max_points"), cfg.get("params") or {})
+    elif group == "logger":
+        build_logger(cfg["name"], tmp_path)
+
+
+def test_run_dirs_are_unique_per_process_and_under_outputs():
+    run_dir = _compose(with_hydra=True).hydra.run.dir
+    assert run_dir.startswith("outputs/")
+    assert run_dir.endswith(f"_{RUN_ID}")  # same-second runs differ by their process's id
+
+
+def test_every_config_line_is_commented():
+    for group in GROUPS:
+        for option in _options(group):
+            for line in CONF.joinpath(group, f"{option}.yaml").read_text().splitlines():
+                if line.strip() and not line.startswith(("defaults", "  - ")):
+                    assert "#" in line, f"{group}/{option}.yaml: uncommented line {line!r}"

@@ -1,0 +1,120 @@
+"""Every model trains real Lightning steps and honours the encode contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from genclust.data.arrays import ArrayData
+from genclust.data.datamodule import ArrayDataModule
+from genclust.errors import UserError
+from genclust.models import MODELS, build_model
+from genclust.models.base import NonFiniteLossError
+from genclust.models.vae import gaussian_kl
+
+
+def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> ArrayData:
+    rng = np.random.default_rng(0)
+    x = rng.random((n, *shape), dtype=np.float32)
+    if value_range == "real":
+        x = (x - 0.5) * 4
+    y = rng.integers(0, 3, n)
+    image_shape = shape if len(shape) == 3 else None
+    return ArrayData(x=x, y=y, name="toy", value_range=value_range, image_shape=image_shape)
+
+
+def _fit(model: pl.LightningModule, datamodule: ArrayDataModule, steps: int = 4) -> pl.Trainer:
+    trainer = pl.Trainer(
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
+    trainer.fit(model, datamodule=datamodule)
+    return trainer
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize(
+    ("shape", "value_range", "architecture"),
+    [((12,), "real", "mlp"), ((1, 16, 16), "unit", "conv")],
+)
+def test_model_trains_and_encodes(name, shape, value_range, architecture):
+    datamodule = ArrayDataModule(_data(shape, value_range), batch_size=16, seed=0)
+    model = build_model(
+        {"name": name, "latent_dim": 3, "hidden_dims": [16], "architecture": architecture},
+        datamodule.input_shape,
+        datamodule.value_range,
+        datamodule.image_shape,
+    )
+    before = [p.detach().clone() for p in model.parameters()]
+    trainer = _fit(model, datamodule)
+
+    assert trainer.global_step > 0
+    changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True)]
+    assert all(changed), f"{name}: some parameters never received an update"
+    z = model.encode(datamodule.x[:10])
+    assert z.shape == (10, 3)
+    assert torch.isfinite(z).all()
+    assert all(np.isfinite(float(v)) for v in trainer.callback_metrics.values())
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_generated_and_reconstructed_images_are_data_shaped(name):
+    datamodule = ArrayDataModule(_data((1, 8, 8)), batch_size=16, seed=0)
+    model = build_model(
+        {"name": name, "latent_dim": 2, "hidden_dims": [8]},
+        datamodule.input_shape,
+        datamodule.value_range,
+        datamodule.image_shape,
+    )
+    reconstruction = model.reconstruct(datamodule.x[:5])
+    assert reconstruction is None or reconstruction.shape == (5, 1, 8, 8)
+    samples = model.sample(4)
+    assert samples is None or samples.shape == (4, 1, 8, 8)
+    for images in (reconstruction, samples):
+        if images is not None:  # Bernoulli / sigmoid outputs are probabilities
+            assert images.min() >= 0 and images.max() <= 1
+
+
+def test_vae_kl_matches_torch_distributions():
+    torch.manual_seed(0)
+    mean, log_var = torch.randn(5, 4), torch.randn(5, 4)
+    posterior = torch.distributions.Normal(mean, (0.5 * log_var).exp())
+    prior = torch.distributions.Normal(torch.zeros(4), torch.ones(4))
+    expected = torch.distributions.kl_divergence(posterior, prior).sum(1).mean()
+    torch.testing.assert_close(gaussian_kl(mean, log_var), expected)
+
+
+def test_vae_kl_is_zero_at_the_prior():
+    assert gaussian_kl(torch.zeros(3, 2), torch.zeros(3, 2)).item() == 0.0
+
+
+def test_non_finite_loss_stops_training_and_names_the_step():
+    data = _data((6,), "real")
+    huge = ArrayData(x=data.x * 1e20, y=data.y, name="huge", value_range="real", image_shape=None)
+    datamodule = ArrayDataModule(huge, batch_size=16, seed=0)
+    model = build_model({"name": "ae", "latent_dim": 2}, datamodule.input_shape, "real")
+    with pytest.raises(NonFiniteLossError, match=r"loss/reconstruction became inf at step 0"):
+        _fit(model, datamodule)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "vae", "latent_dim": 0}, "model.latent_dim"),
+        ({"name": "vae", "latent_dim": "ten"}, "model.latent_dim"),
+        ({"name": "vae", "beta": -1}, "model.beta"),
+        ({"name": "ae", "latnt_dim": 4}, "unknown option 'latnt_dim'"),
+        ({"name": "gan", "architecture": "transformer"}, "model.architecture"),
+        ({"name": "vae", "architecture": "conv"}, "model.architecture=conv needs images"),
+        ({"name": "vea"}, "unknown model 'vea'"),
+    ],
+)
+def test_bad_model_options_are_user_errors(options, message):
+    with pytest.raises(UserError, match=message):
+        build_model(options, (12,), "real")
