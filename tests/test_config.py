@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.embedding import check_embed_options
+from genclust.data import DATAMODULE_KEYS
 from genclust.data.readers import SOURCES
 from genclust.models import build_model
 from genclust.run_dir import RUN_ID, register_resolvers
@@ -49,9 +50,7 @@ def test_every_group_option_composes_and_builds(group, option, tmp_path):
     if group == "model":
         build_model(cfg, (1, 8, 8), "unit", (1, 8, 8))
     elif group == "data":
-        reader_options = {
-            k: v for k, v in cfg.items() if k not in ("name", "batch_size", "standardize")
-        }
+        reader_options = {k: v for k, v in cfg.items() if k not in DATAMODULE_KEYS}
         check_arguments(SOURCES[cfg["name"]], reader_options, "data")
     elif group == "trainer":
         check_arguments(pl.Trainer, cfg, "trainer")

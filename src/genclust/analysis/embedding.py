@@ -42,24 +42,33 @@ def check_embed_options(method: str, max_points: int | None, params: Mapping[str
         raise UserError(f"embed.max_points must be null or an integer >= 2, got {max_points!r}")
     if method == "none":
         return
-    options = _TSNE_OPTIONS if method == "tsne" else _PCA_OPTIONS
-    unknown = sorted(set(params) - set(options))
-    if unknown:
-        raise UserError(
-            f"embed.params: {', '.join(map(repr, unknown))} is not an option of "
-            f"embed.method={method}; valid: {', '.join(options)}"
-        )
     if method == "pca":
+        _check_known(params, _PCA_OPTIONS, "embed.params")
         _pca(params, seed=0)
-        return
+    else:
+        check_tsne_params(params, "embed.params")
+
+
+def check_tsne_params(params: Mapping[str, Any], section: str) -> None:
+    """Raise UserError unless ``params`` are valid openTSNE.TSNE options, named as ``section``."""
+    _check_known(params, _TSNE_OPTIONS, section)
     for key in _TSNE_POSITIVE:
         value = params.get(key, 1)
         if value != "auto" and not (_is_number(value) and value > 0):
-            raise UserError(f"embed.params.{key} must be a positive number, got {value!r}")
+            raise UserError(f"{section}.{key} must be a positive number, got {value!r}")
     for key in _TSNE_COUNTS:
         value = params.get(key, 0)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            raise UserError(f"embed.params.{key} must be an integer >= 0, got {value!r}")
+            raise UserError(f"{section}.{key} must be an integer >= 0, got {value!r}")
+
+
+def _check_known(params: Mapping[str, Any], options: list[str], section: str) -> None:
+    unknown = sorted(set(params) - set(options))
+    if unknown:
+        raise UserError(
+            f"{section}: {', '.join(map(repr, unknown))} is not a known option; "
+            f"valid: {', '.join(options)}"
+        )
 
 
 def embed_2d(
@@ -77,10 +86,7 @@ def embed_2d(
     z = np.asarray(z, dtype=np.float32)
     if z.ndim != 2 or len(z) < 2:
         raise UserError(f"embedding needs an (n, d) array with n >= 2, got shape {z.shape}")
-    indices = np.arange(len(z))
-    if max_points is not None and len(z) > max_points:
-        chosen = np.random.default_rng(seed).choice(len(z), size=max_points, replace=False)
-        indices = np.sort(chosen)
+    indices = sample_indices(len(z), max_points, seed)
     try:
         if method == "pca":
             coords = _pca(params, seed).fit_transform(_at_least_2_columns(z[indices]))
@@ -91,6 +97,13 @@ def embed_2d(
     except (ValueError, TypeError) as error:
         raise UserError(f"embed.method={method} with embed.params={params}: {error}") from None
     return indices.astype(np.int64), coords.astype(np.float32)
+
+
+def sample_indices(n: int, max_points: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random subset of at most max_points of n rows."""
+    if max_points is None or n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
 
 
 def _pca(params: Mapping[str, Any], seed: int) -> PCA:

@@ -1,4 +1,4 @@
-"""The analysis stage: latent codes → clusters → scores → 2-D map → files and TensorBoard.
+"""The analysis stage: codes → (manifold) → clusters → scores → 2-D map → files, TensorBoard.
 
 ``plan_analysis`` checks the clusterer and embedding options before any training, so a bad
 option costs seconds, not a training run; ``run_analysis`` does the work after training.
@@ -17,8 +17,9 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.base import BaseEstimator
 
 from genclust.analysis.clustering import build_clusterer, fit_predict
-from genclust.analysis.embedding import check_embed_options, embed_2d
+from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
 from genclust.analysis.encode import encode_all
+from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.plots import embedding_figure, save_figure
 from genclust.files import write_json, write_npz
@@ -35,11 +36,19 @@ EMBEDDING_TAG = "embedding"
 @dataclass(frozen=True)
 class AnalysisPlan:
     clusterer: BaseEstimator
+    manifold_method: str
+    manifold_dim: int
+    manifold_params: Mapping[str, Any]
     embed_method: str
     embed_max_points: int | None
     embed_params: Mapping[str, Any]
     seed: int
     encode_batch_size: int
+
+    @property
+    def reuses_manifold_as_embedding(self) -> bool:
+        """A 2-D t-SNE manifold already is the t-SNE map the figure needs: don't compute twice."""
+        return self.manifold_method == self.embed_method == "tsne" and self.manifold_dim == 2
 
 
 def plan_analysis(
@@ -55,10 +64,21 @@ def plan_analysis(
     clusterer = build_clusterer(
         cluster_cfg["name"], cluster_cfg.get("params") or {}, n_clusters, seed, n_samples
     )
-    params = dict(embed_cfg.get("params") or {})
-    check_embed_options(embed_cfg["method"], embed_cfg.get("max_points"), params)
+    manifold = cluster_cfg.get("manifold") or {"method": "none"}
+    manifold_params = dict(manifold.get("params") or {})
+    check_manifold_options(manifold["method"], manifold.get("n_components", 2), manifold_params)
+    embed_params = dict(embed_cfg.get("params") or {})
+    check_embed_options(embed_cfg["method"], embed_cfg.get("max_points"), embed_params)
     return AnalysisPlan(
-        clusterer, embed_cfg["method"], embed_cfg.get("max_points"), params, seed, encode_batch_size
+        clusterer=clusterer,
+        manifold_method=manifold["method"],
+        manifold_dim=manifold.get("n_components", 2),
+        manifold_params=manifold_params,
+        embed_method=embed_cfg["method"],
+        embed_max_points=embed_cfg.get("max_points"),
+        embed_params=embed_params,
+        seed=seed,
+        encode_batch_size=encode_batch_size,
     )
 
 
@@ -77,14 +97,22 @@ def run_analysis(
 
     with _timed(seconds, "encode"):
         z = encode_all(model, datamodule.ordered_batches(plan.encode_batch_size))
+    with _timed(seconds, "manifold"):
+        features = learn_manifold(
+            z, plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
+        )
     with _timed(seconds, "cluster"):
-        clusters = fit_predict(plan.clusterer, z)
-    with _timed(seconds, "metrics"):
+        clusters = fit_predict(plan.clusterer, features)
+    with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds
         scores = clustering_scores(z, clusters, y, seed=plan.seed)
     with _timed(seconds, "embed"):
-        embedding = embed_2d(
-            z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params
-        )
+        if plan.reuses_manifold_as_embedding:
+            index = sample_indices(len(features), plan.embed_max_points, plan.seed)
+            embedding = index, features[index]
+        else:
+            embedding = embed_2d(
+                z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params
+            )
 
     arrays = {"z": z, "cluster": clusters}
     if y is not None:
@@ -107,7 +135,12 @@ def run_analysis(
             logger.experiment.add_figure(EMBEDDING_TAG, figure, close=False)
         save_figure(figure, out_dir / EMBEDDING_FIGURE)
 
-    metrics = {**scores, "n_samples": int(len(z)), **(extra or {})}
+    metrics = {
+        **scores,
+        "n_samples": int(len(z)),
+        "clustered": plan.manifold_method if plan.manifold_method != "none" else "latent codes",
+        **(extra or {}),
+    }
     metrics["seconds"] = {**metrics.get("seconds", {}), **seconds}
     write_json(out_dir / METRICS_FILE, metrics)
     if logger is not None:

@@ -10,7 +10,9 @@ from genclust.data.readers import SOURCES
 from genclust.errors import UserError
 from genclust.validation import check_arguments
 
-DATAMODULE_KEYS = ("name", "batch_size", "standardize")
+# Keys of the data section that are not reader options. ``epochs`` is the data's suggested
+# training length, read by the trainer config (trainer.max_epochs: ${data.epochs}).
+DATAMODULE_KEYS = ("name", "batch_size", "standardize", "epochs")
 
 
 def build_datamodule(data_cfg: Mapping[str, Any], seed: int) -> ArrayDataModule:
@@ -28,6 +30,7 @@ def build_datamodule(data_cfg: Mapping[str, Any], seed: int) -> ArrayDataModule:
     batch_size = options.pop("batch_size", None)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise UserError(f"data.batch_size must be a positive integer (got {batch_size!r})")
+    options.pop("epochs", None)
     standardize = options.pop("standardize", False)
     if not isinstance(standardize, bool):
         raise UserError(f"data.standardize must be true or false (got {standardize!r})")

@@ -1,0 +1,70 @@
+"""An optional manifold step between latent codes and the clusterer (N2D, McConville et al. 2019).
+
+Clusterers such as k-means look for round groups; the codes of an autoencoder rarely form
+them. Learning a low-dimensional manifold of the codes first (t-SNE or UMAP), then clustering
+there, separates the groups much better: on digits a VAE's codes give ACC .77 with k-means
+directly and about .9 after t-SNE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import openTSNE
+
+from genclust.analysis.embedding import check_tsne_params
+from genclust.errors import UserError
+
+METHODS = ("none", "tsne", "umap")
+
+
+def check_manifold_options(method: str, n_components: int, params: Mapping[str, Any]) -> None:
+    """Raise UserError for a bad ``cluster.manifold`` config, before any training."""
+    if method not in METHODS:
+        raise UserError(
+            f"cluster.manifold.method={method!r} is not known (choose from: {', '.join(METHODS)})"
+        )
+    if method == "none":
+        return
+    if isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1:
+        raise UserError(
+            f"cluster.manifold.n_components must be a positive integer (got {n_components!r})"
+        )
+    if method == "tsne":
+        if n_components > 2:
+            raise UserError("cluster.manifold.method=tsne supports n_components 1 or 2; use umap")
+        check_tsne_params(params, "cluster.manifold.params")
+    else:
+        _umap_class()
+
+
+def learn_manifold(
+    z: np.ndarray, method: str, n_components: int, seed: int, params: Mapping[str, Any]
+) -> np.ndarray:
+    """The codes mapped to ``n_components`` dimensions (z itself for method "none")."""
+    check_manifold_options(method, n_components, params)
+    if method == "none":
+        return z
+    try:
+        if method == "tsne":
+            options = {"n_jobs": -1, **params}
+            tsne = openTSNE.TSNE(n_components=n_components, random_state=seed, **options)
+            return np.asarray(tsne.fit(z), dtype=np.float32)
+        umap = _umap_class()(n_components=n_components, random_state=seed, **params)
+        return np.asarray(umap.fit_transform(z), dtype=np.float32)
+    except (ValueError, TypeError) as error:
+        raise UserError(
+            f"cluster.manifold.method={method} with params {dict(params)}: {error}"
+        ) from None
+
+
+def _umap_class():
+    try:
+        from umap import UMAP
+    except ImportError:
+        raise UserError(
+            "cluster/manifold=umap needs umap-learn: pip install 'genclust[umap]'"
+        ) from None
+    return UMAP
