@@ -67,8 +67,6 @@ def test_bad_options_are_user_errors(z, method, max_points, params, expected):
 def test_every_embed_config_runs(path, z):
     cfg = OmegaConf.to_container(OmegaConf.load(path))
     assert cfg["method"] == path.stem
-    for line in path.read_text().splitlines():
-        assert "#" in line, f"{path.name}: uncommented line {line!r}"
     params = {**cfg["params"], "n_iter": 20} if cfg["method"] == "tsne" else cfg["params"]
     result = embed_2d(z[:60], cfg["method"], cfg["max_points"], seed=0, params=params)
     assert result is None if cfg["method"] == "none" else result[1].shape == (60, 2)

@@ -169,12 +169,11 @@ class _timed:
 
 
 def format_metrics_table(metrics: Mapping[str, Any]) -> str:
-    """The top-level numbers of ``metrics`` as an aligned two-column table."""
-    rows = [(k, v) for k, v in metrics.items() if not isinstance(v, Mapping)]
+    """The top-level numbers of ``metrics`` and the stage times as an aligned two-column table."""
+    rows = [(k, _format(v)) for k, v in metrics.items() if not isinstance(v, Mapping)]
+    rows += [(f"seconds.{k}", f"{v:.1f}") for k, v in metrics.get("seconds", {}).items()]
     width = max(len(k) for k, _ in rows)
-    lines = [f"{k:<{width}}  {_format(v)}" for k, v in rows]
-    lines += [f"{'seconds.' + k:<{width}}  {v:.1f}" for k, v in metrics.get("seconds", {}).items()]
-    return "\n".join(lines)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
 def _format(value: Any) -> str:
