@@ -13,7 +13,7 @@ from tests.conftest import run_genclust
 
 from genclust.analysis.metrics import LABEL_METRICS
 from genclust.analysis.stage import EMBEDDING_TAG, LATENTS_FILE, METRICS_FILE
-from genclust.models.base import RECONSTRUCTION_GRID, SAMPLE_GRID
+from genclust.models.base import EPOCH_SUFFIX, RECONSTRUCTION_GRID, SAMPLE_GRID, STEP_SUFFIX
 from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
 
 
@@ -63,7 +63,7 @@ def test_tensorboard_events_hold_losses_images_metrics_and_hparams(digits_run):
     events.Reload()
     tags = events.Tags()
     for loss in (LOSS, RECONSTRUCTION, KL, ELBO):
-        assert f"{loss}_step" in tags["scalars"] and f"{loss}_epoch" in tags["scalars"]
+        assert loss + STEP_SUFFIX in tags["scalars"] and loss + EPOCH_SUFFIX in tags["scalars"]
     assert {f"cluster/{name}" for name in LABEL_METRICS} <= set(tags["scalars"])
     assert {RECONSTRUCTION_GRID, SAMPLE_GRID, EMBEDDING_TAG} <= set(tags["images"])
     assert len(events.Images(RECONSTRUCTION_GRID)) == 2  # one grid per epoch

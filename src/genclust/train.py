@@ -10,13 +10,14 @@ from typing import Any
 import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from genclust.analysis.stage import format_metrics_table, plan_analysis, run_analysis
 from genclust.data import build_datamodule
 from genclust.errors import UserError
 from genclust.models import build_model
+from genclust.models.base import EPOCH_SUFFIX
 from genclust.validation import check_arguments
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,17 @@ def build_trainer(
     trainer_cfg: dict[str, Any], run_dir: Path, logger: TensorBoardLogger | None
 ) -> pl.Trainer:
     check_arguments(pl.Trainer, trainer_cfg, "trainer")
-    checkpoints = ModelCheckpoint(dirpath=run_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0)
+    callbacks = [
+        ModelCheckpoint(dirpath=run_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0),
+        # Redrawing the bar every step costs as much as a small model's step; the losses it
+        # shows change only every log_every_n_steps anyway.
+        TQDMProgressBar(refresh_rate=trainer_cfg.get("log_every_n_steps") or 1),
+    ]
     try:
         return pl.Trainer(
             **trainer_cfg,
             logger=logger if logger is not None else False,
-            callbacks=[checkpoints],
+            callbacks=callbacks,
             default_root_dir=run_dir,
         )
     except Exception as error:  # Lightning rejects impossible settings (e.g. gpu without one)
@@ -99,12 +105,11 @@ def build_trainer(
 
 
 def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:
-    """The last epoch's mean of every logged loss (Lightning stores them with an _epoch suffix)."""
-    suffix = "_epoch"
+    """The last epoch's mean of every logged loss."""
     return {
-        name.removesuffix(suffix): round(float(value), 6)
+        name.removesuffix(EPOCH_SUFFIX): round(float(value), 6)
         for name, value in trainer.callback_metrics.items()
-        if name.endswith(suffix)
+        if name.endswith(EPOCH_SUFFIX)
     }
 
 

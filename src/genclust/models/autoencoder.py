@@ -43,7 +43,7 @@ class Autoencoder(GenerativeModel):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         loss = reconstruction_nll(self.decoder(self.encoder(batch)), batch, self.likelihood)
-        self.log_losses({RECONSTRUCTION: loss})
+        self.log_losses({RECONSTRUCTION: loss}, batch_idx)
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -14,6 +14,8 @@ from genclust.errors import UserError
 RECONSTRUCTION_GRID = "images/reconstruction"  # TensorBoard tags of the per-epoch image grids
 SAMPLE_GRID = "images/samples"
 _GRID_SIZE = 32
+STEP_SUFFIX = "_step"  # a loss's tag per step is <name>_step, its epoch mean <name>_epoch
+EPOCH_SUFFIX = "_epoch"
 
 
 class NonFiniteLossError(UserError):
@@ -39,6 +41,7 @@ class GenerativeModel(pl.LightningModule):
         self.input_shape = tuple(input_shape)
         self.value_range = value_range
         self.image_shape = tuple(image_shape) if image_shape else None
+        self._epoch_batches = 0
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Latent code of each sample (deterministic: the posterior mean for a VAE)."""
@@ -52,19 +55,47 @@ class GenerativeModel(pl.LightningModule):
         """n new samples from the model, as data; None for models that cannot generate."""
         return None
 
-    def log_losses(self, losses: Mapping[str, torch.Tensor]) -> None:
-        """Log losses per step and per epoch; stop the run when one is not finite."""
-        for name, value in losses.items():
-            if not torch.isfinite(value):
-                raise NonFiniteLossError(
-                    f"{name} became {value.item()} at step {self.global_step} "
-                    f"(epoch {self.current_epoch}); try a lower model.lr. Logs so far are kept."
-                )
-        self.log(self.main_loss, losses[self.main_loss], on_step=True, on_epoch=True, prog_bar=True)
-        others = {name: value for name, value in losses.items() if name != self.main_loss}
-        self.log_dict(others, on_step=True, on_epoch=True)
+    def log_losses(self, losses: Mapping[str, torch.Tensor], batch_idx: int) -> None:
+        """Record this step's losses; stop the run when one is not finite.
+
+        Lightning's ``self.log`` costs about 1.8 ms a call on the CPU, a third of a small
+        model's whole step. So step values go straight to the logger every
+        ``log_every_n_steps`` batches (the progress bar gets the main loss then), and epoch
+        means are summed here and handed to ``self.log`` once per epoch.
+        """
+        values = torch.stack([value.detach() for value in losses.values()])
+        finite = torch.isfinite(values)
+        if not finite.all():
+            name, value = list(losses.items())[int((~finite).nonzero()[0])]
+            raise NonFiniteLossError(
+                f"{name} became {value.item()} at step {self.global_step} "
+                f"(epoch {self.current_epoch}); try a lower model.lr. Logs so far are kept."
+            )
+        self._loss_names = list(losses)
+        self._epoch_loss_sum = values if self._epoch_batches == 0 else self._epoch_loss_sum + values
+        self._epoch_batches += 1
+        if batch_idx % self.trainer.log_every_n_steps == 0:
+            named = self._named(values, STEP_SUFFIX)
+            if self.logger is not None:
+                self.logger.log_metrics({k: v.item() for k, v in named.items()}, self.global_step)
+            main = self.main_loss + STEP_SUFFIX
+            self.log(main, named[main], on_step=True, on_epoch=False, prog_bar=True, logger=False)
+
+    def on_train_epoch_start(self) -> None:
+        self._epoch_batches = 0
 
     def on_train_epoch_end(self) -> None:
+        if self._epoch_batches:
+            means = self._named(self._epoch_loss_sum / self._epoch_batches, EPOCH_SUFFIX)
+            main = self.main_loss + EPOCH_SUFFIX
+            self.log(main, means.pop(main), on_step=False, on_epoch=True, prog_bar=True)
+            self.log_dict(means, on_step=False, on_epoch=True)
+        self._log_image_grids()
+
+    def _named(self, values: torch.Tensor, suffix: str) -> dict[str, torch.Tensor]:
+        return {name + suffix: value for name, value in zip(self._loss_names, values, strict=True)}
+
+    def _log_image_grids(self) -> None:
         if self.image_shape is None or not isinstance(self.logger, TensorBoardLogger):
             return
         datamodule = self.trainer.datamodule

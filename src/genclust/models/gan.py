@@ -84,7 +84,7 @@ class GAN(GenerativeModel):
         ge_optimizer.step()
         self.untoggle_optimizer(ge_optimizer)
 
-        self.log_losses({GENERATOR: g_loss, DISCRIMINATOR: d_loss, ENCODER: e_loss})
+        self.log_losses({GENERATOR: g_loss, DISCRIMINATOR: d_loss, ENCODER: e_loss}, batch_idx)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         betas = (0.5, 0.999)  # the usual GAN setting (Radford et al. 2016)

@@ -70,7 +70,8 @@ class VAE(GenerativeModel):
         kl = gaussian_kl(mean, log_var)
         loss = reconstruction + self.hparams.beta * kl
         self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -(reconstruction + kl)}
+            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -(reconstruction + kl)},
+            batch_idx,
         )
         return loss
 
