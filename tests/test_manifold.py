@@ -65,7 +65,6 @@ def test_a_2d_tsne_manifold_is_reused_as_the_tsne_figure():
             n_classes=3,
             n_samples=100,
             seed=0,
-            encode_batch_size=10,
         )
 
     tsne_2d = {"method": "tsne", "n_components": 2, "params": {}}

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from genclust.errors import EXIT_USER_ERROR, UserError, exit_with_user_error
+from genclust.files import write_json
+from genclust.layout import FAILED_FILE
 from genclust.run_dir import register_resolvers
 
 CONFIG_PATH = "pkg://genclust.conf"
@@ -18,27 +24,72 @@ USAGE = """usage: genclust <command> [key=value ...] [-m] [--help]
 commands:
   train     train a model, cluster its latent codes, score and map them
             e.g. genclust train model=vae data=fashion_mnist cluster=gmm
+  cluster   re-run the analysis of a finished run with another clusterer, no retraining
+            e.g. genclust cluster run=outputs/2026-11-27/07-28-40_07a2cf cluster=hdbscan
+  predict   assign clusters to new data with a finished run's encoder and clusterer
+            e.g. genclust predict run=outputs/2026-11-27/07-28-40_07a2cf data.path=new.csv
+  report    one table of every run below some folders: mean ± std over seeds per setting
+            e.g. genclust report outputs/multirun
 
-Overrides use Hydra's syntax; `genclust train --help` lists every option.
+Overrides use Hydra's syntax; `genclust train --help` lists every option,
+`genclust report --help` the report's.
 """
 
 
-def _run_reporting_user_errors(task: Callable[[DictConfig], object], cfg: DictConfig) -> None:
-    """Run a command; a UserError ends it with its message alone and exit status 2."""
+def _run_job(task: Callable[[DictConfig], object], cfg: DictConfig) -> object:
+    """Run one job of a command; a failure leaves ``failed.json`` with the reason in its dir.
+
+    Alone, a UserError ends the program with its message and status 2 (other errors keep
+    their traceback). In a sweep the failure is reported and the other members go on; the
+    sweep's exit status then counts the failures (run_dir.CountFailedRuns).
+    """
     try:
-        task(cfg)
-    except UserError as error:
-        exit_with_user_error(error)
+        return task(cfg)
+    except Exception as error:
+        hydra_cfg = HydraConfig.get()
+        reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
+        write_json(
+            Path(hydra_cfg.runtime.output_dir) / FAILED_FILE,
+            {
+                "error": reason,
+                "type": type(error).__name__,
+                "overrides": list(hydra_cfg.overrides.task),
+            },
+        )
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            if isinstance(error, UserError):
+                exit_with_user_error(error)
+            raise
+        print(f"genclust: run {hydra_cfg.job.num} failed: {reason}", file=sys.stderr)
+        return None
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
-def _train_app(cfg: DictConfig) -> None:
+def _train_app(cfg: DictConfig) -> object:
     from genclust.train import train  # heavy imports only once the config is composed
 
-    _run_reporting_user_errors(train, cfg)
+    return _run_job(train, cfg)
 
 
-COMMANDS: dict[str, Callable[[], None]] = {"train": _train_app}
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="analysis")
+def _cluster_app(cfg: DictConfig) -> object:
+    from genclust.reanalyse import reanalyse
+
+    return _run_job(reanalyse, cfg)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="predict")
+def _predict_app(cfg: DictConfig) -> object:
+    from genclust.predict import predict
+
+    return _run_job(predict, cfg)
+
+
+COMMANDS: dict[str, Callable[[], None]] = {
+    "train": _train_app,
+    "cluster": _cluster_app,
+    "predict": _predict_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -47,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(USAGE, end="")
         sys.exit(0 if arguments else EXIT_USER_ERROR)
     command, *overrides = arguments
+    if command == "report":  # reads finished runs: a plain command, no Hydra config
+        from genclust.report import main as report_main
+
+        try:
+            sys.exit(report_main(overrides))
+        except UserError as error:
+            exit_with_user_error(error)
     if command not in COMMANDS:
         print(f"genclust: error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
         sys.exit(EXIT_USER_ERROR)

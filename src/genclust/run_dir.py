@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from genclust.errors import UserError, exit_with_user_error
+from genclust.layout import FAILED_FILE
 
 # One id per process: runs (or sweeps) started in the same second get different directories.
 RUN_ID = secrets.token_hex(3)
+MAX_EXIT_STATUS = 100  # exit statuses are one byte; a sweep reports at most this many failures
 
 
 def register_resolvers() -> None:
@@ -35,6 +38,19 @@ class RefuseExistingRun(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _refuse_if_used(Path(config.hydra.sweep.dir), "hydra.sweep.dir")
+
+
+class CountFailedRuns(Callback):
+    """After a sweep, name the members that failed and exit with their number as the status."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        failed = sorted(path.parent for path in sweep_dir.glob(f"*/{FAILED_FILE}"))
+        if failed:
+            total = sum(1 for path in sweep_dir.iterdir() if (path / ".hydra").is_dir())
+            listing = "\n".join(f"  {path}" for path in failed)
+            print(f"genclust: {len(failed)} of {total} runs failed:\n{listing}", file=sys.stderr)
+            sys.exit(min(len(failed), MAX_EXIT_STATUS))
 
 
 def _refuse_if_used(directory: Path, key: str) -> None:

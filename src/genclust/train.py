@@ -13,17 +13,17 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from genclust.analysis.stage import format_metrics_table, plan_analysis, run_analysis
+from genclust.analysis.encode import encode_all
+from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
 from genclust.data import build_datamodule
 from genclust.errors import UserError
+from genclust.layout import CHECKPOINT_DIR, TENSORBOARD_DIR
 from genclust.models import build_model
 from genclust.models.base import EPOCH_SUFFIX
 from genclust.validation import check_arguments
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoints"
-TENSORBOARD_DIR = "tensorboard"
 LOGGERS = ("tensorboard", "none")
 
 
@@ -44,7 +44,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         n_classes=datamodule.n_classes,
         n_samples=datamodule.n_samples,
         seed=cfg.seed,
-        encode_batch_size=cfg.encode_batch_size,
     )
     logger = build_logger(options["logger"]["name"], run_dir)
     trainer = build_trainer(options["trainer"], run_dir, logger)
@@ -55,9 +54,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if not trainer.is_global_zero:
         return {}
 
-    metrics = run_analysis(
-        model,
-        datamodule,
+    started = time.perf_counter()
+    z = encode_all(model, datamodule.ordered_batches(cfg.encode_batch_size))
+    encode_seconds = round(time.perf_counter() - started, 3)
+    metrics = analyse_codes(
+        z,
+        datamodule.y,
+        datamodule.label_names,
         plan,
         run_dir,
         logger,
@@ -66,7 +69,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "train": _final_epoch_losses(trainer),
             "epochs": trainer.current_epoch,
             "steps": trainer.global_step,
-            "seconds": {"train": train_seconds},
+            "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
     )
     print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")

@@ -1,34 +1,35 @@
 """The analysis stage: codes → (manifold) → clusters → scores → 2-D map → files, TensorBoard.
 
 ``plan_analysis`` checks the clusterer and embedding options before any training, so a bad
-option costs seconds, not a training run; ``run_analysis`` does the work after training.
+option costs seconds, not a training run; ``analyse_codes`` does the work after training.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
 from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.base import BaseEstimator
 
 from genclust.analysis.clustering import build_clusterer, fit_predict
 from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
-from genclust.analysis.encode import encode_all
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.plots import embedding_figure, save_figure
-from genclust.files import write_json, write_npz
+from genclust.files import write_atomic, write_json, write_npz
+from genclust.layout import CLUSTERER_FILE, EMBEDDING_FIGURE, LATENTS_FILE, METRICS_FILE
 
 log = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.json"
-LATENTS_FILE = "latents.npz"
-EMBEDDING_FIGURE = "embedding.png"
+CLUSTERED = "clustered"  # metrics.json: what the clusterer saw, the codes or a manifold of them
+CODES = "latent codes"
 CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
 EMBEDDING_TAG = "embedding"
 
@@ -43,7 +44,6 @@ class AnalysisPlan:
     embed_max_points: int | None
     embed_params: Mapping[str, Any]
     seed: int
-    encode_batch_size: int
 
     @property
     def reuses_manifold_as_embedding(self) -> bool:
@@ -57,7 +57,6 @@ def plan_analysis(
     n_classes: int | None,
     n_samples: int,
     seed: int,
-    encode_batch_size: int,
 ) -> AnalysisPlan:
     """Build the (unfitted) clusterer and check the embedding options; raise UserError if bad."""
     n_clusters = cluster_cfg.get("n_clusters") or n_classes
@@ -78,25 +77,21 @@ def plan_analysis(
         embed_max_points=embed_cfg.get("max_points"),
         embed_params=embed_params,
         seed=seed,
-        encode_batch_size=encode_batch_size,
     )
 
 
-def run_analysis(
-    model,
-    datamodule,
+def analyse_codes(
+    z: np.ndarray,
+    y: np.ndarray | None,
+    label_names: Sequence[str] | None,
     plan: AnalysisPlan,
     out_dir: Path,
     logger: TensorBoardLogger | None = None,
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Encode all data, cluster, score, embed; write latents, figure and metrics into out_dir."""
+    """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir."""
     seconds: dict[str, float] = {}
-    y = datamodule.y
-
-    with _timed(seconds, "encode"):
-        z = encode_all(model, datamodule.ordered_batches(plan.encode_batch_size))
     with _timed(seconds, "manifold"):
         features = learn_manifold(
             z, plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
@@ -117,6 +112,8 @@ def run_analysis(
     arrays = {"z": z, "cluster": clusters}
     if y is not None:
         arrays["y"] = y
+    if label_names is not None:
+        arrays["label_names"] = np.asarray(label_names, dtype=str)
     if embedding is not None:
         arrays["embedding_index"], arrays["embedding"] = embedding
     write_npz(out_dir / LATENTS_FILE, **arrays)
@@ -127,7 +124,7 @@ def run_analysis(
             coords,
             clusters[index],
             None if y is None else y[index],
-            datamodule.label_names,
+            label_names,
             title=f"{plan.embed_method} of {len(z)} latent codes"
             + (f" ({len(index)} shown)" if len(index) < len(z) else ""),
         )
@@ -138,10 +135,11 @@ def run_analysis(
     metrics = {
         **scores,
         "n_samples": int(len(z)),
-        "clustered": plan.manifold_method if plan.manifold_method != "none" else "latent codes",
+        CLUSTERED: plan.manifold_method if plan.manifold_method != "none" else CODES,
         **(extra or {}),
     }
     metrics["seconds"] = {**metrics.get("seconds", {}), **seconds}
+    write_atomic(out_dir / CLUSTERER_FILE, lambda stream: joblib.dump(plan.clusterer, stream), True)
     write_json(out_dir / METRICS_FILE, metrics)
     if logger is not None:
         numeric = {

@@ -15,10 +15,13 @@ from genclust.validation import check_arguments
 DATAMODULE_KEYS = ("name", "batch_size", "standardize", "epochs")
 
 
-def build_datamodule(data_cfg: Mapping[str, Any], seed: int) -> ArrayDataModule:
+def build_datamodule(
+    data_cfg: Mapping[str, Any], seed: int, scaling: dict[str, Any] | None = None
+) -> ArrayDataModule:
     """``data_cfg``: ``name`` (a SOURCES key), ``batch_size``, ``standardize``, reader options.
 
     The reader options are checked against the reader's signature before any file is opened.
+    ``scaling`` standardises with a training run's statistics instead of the data's own.
     """
     options = dict(data_cfg)
     name = options.pop("name", None)
@@ -37,5 +40,9 @@ def build_datamodule(data_cfg: Mapping[str, Any], seed: int) -> ArrayDataModule:
     reader = SOURCES[name]
     check_arguments(reader, options, "data")
     return ArrayDataModule(
-        reader(**options), batch_size=batch_size, seed=seed, standardize=standardize
+        reader(**options),
+        batch_size=batch_size,
+        seed=seed,
+        standardize=standardize,
+        scaling=scaling,
     )

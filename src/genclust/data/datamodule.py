@@ -20,15 +20,23 @@ class ArrayDataModule(pl.LightningDataModule):
     """Holds ``data`` in memory; ``standardize`` gives every feature zero mean and unit std."""
 
     def __init__(
-        self, data: ArrayData, batch_size: int, seed: int, standardize: bool = False
+        self,
+        data: ArrayData,
+        batch_size: int,
+        seed: int,
+        standardize: bool = False,
+        scaling: dict[str, torch.Tensor] | None = None,
     ) -> None:
+        """``scaling``: the training data's feature mean and std, given when new data must be
+        standardised exactly like the data a model was trained on (genclust predict)."""
         super().__init__()
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
         self.standardize = standardize
-        x = _standardized(data.x) if standardize else data.x
-        self.x = torch.from_numpy(np.require(x, np.float32, ["C", "W"]))
+        x = torch.from_numpy(np.require(data.x, np.float32, ["C", "W"]))
+        self.scaling = (scaling or _feature_scaling(x)) if standardize else None
+        self.x = (x - self.scaling["mean"]) / self.scaling["std"] if standardize else x
         self.y = data.y
         self.value_range = "real" if standardize else data.value_range
 
@@ -52,6 +60,10 @@ class ArrayDataModule(pl.LightningDataModule):
     def label_names(self) -> list[str] | None:
         return self.data.label_names
 
+    def state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Saved in every checkpoint, so predictions standardise new data the same way."""
+        return {"scaling": self.scaling} if self.scaling is not None else {}
+
     def train_dataloader(self) -> IndexBatchLoader:
         """Shuffled batches of equal size (the last partial one is dropped), sharded per rank."""
         rank, world_size = 0, 1
@@ -74,9 +86,8 @@ class ArrayDataModule(pl.LightningDataModule):
         yield from self.x.split(batch_size)
 
 
-def _standardized(x: np.ndarray) -> np.ndarray:
-    """Per-feature z-scores; a constant feature keeps std 1 so it becomes all zeros."""
-    mean = x.mean(axis=0, dtype=np.float64)
-    std = x.std(axis=0, dtype=np.float64)
+def _feature_scaling(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-feature mean and std (in float64 for accuracy); a constant feature keeps std 1."""
+    mean, std = x.double().mean(0), x.double().std(0, unbiased=False)
     std[std == 0] = 1.0
-    return ((x - mean) / std).astype(np.float32)
+    return {"mean": mean.float(), "std": std.float()}

@@ -1,0 +1,88 @@
+"""The predict command: assign clusters to new data with a finished run's encoder and clusterer.
+
+New data is standardised with the training data's statistics (kept in the checkpoint), encoded
+by the trained model, then labelled by the run's fitted clusterer. Clusterers that cannot label
+new points (DBSCAN, HDBSCAN, agglomerative, spectral), and any clusterer that worked on a t-SNE
+or UMAP map of the codes, use a documented rule instead: the majority cluster of the
+``neighbors`` nearest training codes in latent space.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from sklearn.neighbors import KNeighborsClassifier
+
+from genclust.analysis.encode import encode_all
+from genclust.analysis.metrics import clustering_scores
+from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table
+from genclust.data import build_datamodule
+from genclust.errors import UserError
+from genclust.files import write_atomic, write_json
+from genclust.layout import ANALYSIS_DIR, CLUSTERER_FILE, LATENTS_FILE, METRICS_FILE
+from genclust.runs import DATAMODULE_STATE, FinishedRun
+
+PREDICTIONS_CSV = "predictions.csv"
+PREDICTIONS_NPY = "predictions.npy"
+NEAREST_NEIGHBOURS = "nearest training codes"
+
+
+def predict(cfg: DictConfig) -> dict[str, Any]:
+    """Write the cluster of every sample of ``cfg.data`` into a new folder of the run."""
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    options = OmegaConf.to_container(cfg, resolve=True)
+    run = FinishedRun.open(options["run"])
+    analysis_dir = _analysis_dir(run, options["analysis"])
+    checkpoint = run.checkpoint()
+    model = run.model(checkpoint)
+
+    data_cfg = {**options["data"], "standardize": run.config["data"]["standardize"]}
+    scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
+    datamodule = build_datamodule(data_cfg, run.config["seed"], scaling=scaling)
+    if datamodule.input_shape != model.input_shape:
+        raise UserError(
+            f"the new data's samples have shape {datamodule.input_shape}, but the run's model "
+            f"was trained on samples of shape {model.input_shape}"
+        )
+    z = encode_all(model, datamodule.ordered_batches(options["batch_size"]))
+    clusters, rule = _assign(z, analysis_dir, options["neighbors"])
+
+    np.save(out_dir / PREDICTIONS_NPY, clusters)
+    rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
+    write_atomic(out_dir / PREDICTIONS_CSV, lambda stream: stream.write("row,cluster\n" + rows))
+    summary = {"n_samples": int(len(z)), "assigned_by": rule, "analysis": str(analysis_dir)}
+    if datamodule.y is not None:  # labelled new data: score the predictions too
+        summary.update(clustering_scores(z, clusters, datamodule.y, seed=run.config["seed"]))
+    write_json(out_dir / METRICS_FILE, summary)
+    print(f"\npredictions: {out_dir / PREDICTIONS_CSV}\n{format_metrics_table(summary)}")
+    return summary
+
+
+def _analysis_dir(run: FinishedRun, name: str | None) -> Path:
+    directory = run.path if name is None else run.path / ANALYSIS_DIR / name
+    if not (directory / CLUSTERER_FILE).is_file() or not (directory / LATENTS_FILE).is_file():
+        raise UserError(
+            f"{directory} holds no finished analysis ({CLUSTERER_FILE}, {LATENTS_FILE}); "
+            "choose one with analysis=<folder under the run's analysis/>"
+        )
+    return directory
+
+
+def _assign(z: np.ndarray, analysis_dir: Path, neighbors: int) -> tuple[np.ndarray, str]:
+    """Clusters of the codes z, and the rule that gave them."""
+    clusterer = joblib.load(analysis_dir / CLUSTERER_FILE)
+    metrics = json.loads((analysis_dir / METRICS_FILE).read_text())
+    if metrics.get(CLUSTERED) == CODES and hasattr(clusterer, "predict"):
+        return clusterer.predict(z).astype(np.int64), type(clusterer).__name__ + ".predict"
+    with np.load(analysis_dir / LATENTS_FILE) as saved:
+        train_z, train_clusters = saved["z"], saved["cluster"]
+    if neighbors < 1 or neighbors > len(train_z):
+        raise UserError(f"neighbors must be between 1 and {len(train_z)} (got {neighbors})")
+    vote = KNeighborsClassifier(n_neighbors=neighbors).fit(train_z, train_clusters)
+    return vote.predict(z).astype(np.int64), f"majority of {neighbors} {NEAREST_NEIGHBOURS}"

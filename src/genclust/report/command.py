@@ -1,0 +1,43 @@
+"""``genclust report DIR [DIR ...] [--out DIR] [--metric NAME]``: one table over many runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genclust.errors import UserError
+from genclust.report.groups import RANKING_METRICS, group_runs, ranking_metric
+from genclust.report.output import REPORT_CSV, REPORT_FIGURE, REPORT_MARKDOWN, write_report
+from genclust.report.runs import find_runs
+
+
+def main(argv: list[str]) -> int:
+    """Find the runs below the given dirs, write report.md/.csv/.png and print the table."""
+    arguments = _parser().parse_args(argv)
+    groups = group_runs(find_runs(arguments.dirs), arguments.metric)
+    metric = arguments.metric or ranking_metric(groups)
+    out_dir = arguments.out or arguments.dirs[0]
+    try:
+        written = write_report(groups, metric, out_dir)
+    except OSError as error:
+        raise UserError(f"cannot write the report to {out_dir}: {error}") from None
+    print(written[0].read_text(), end="")
+    print(f"\nwrote {', '.join(str(path) for path in written)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genclust report",
+        description="Group runs that differ only in their seed and tabulate the mean ± std of "
+        "each metric per group, best first. "
+        f"Writes {REPORT_MARKDOWN}, {REPORT_CSV} and {REPORT_FIGURE}.",
+    )
+    parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="searched recursively")
+    parser.add_argument("--out", type=Path, help="where the report goes (default: the first DIR)")
+    parser.add_argument(
+        "--metric",
+        choices=RANKING_METRICS,
+        help="rank groups by this metric (default: acc when runs have labels, else silhouette)",
+    )
+    return parser

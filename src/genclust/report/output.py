@@ -1,0 +1,146 @@
+"""The report's three files: a Markdown table to read, a CSV to compute with, a bar chart to see."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from genclust.analysis.metrics import N_CLUSTERS
+from genclust.analysis.plots import PALETTE, save_figure
+from genclust.files import write_atomic
+from genclust.report.groups import (
+    REPORT_METRICS,
+    TOTAL_SECONDS,
+    TRAIN_SECONDS,
+    Group,
+    Stat,
+    varying_keys,
+)
+from genclust.report.runs import FAILED
+
+REPORT_MARKDOWN = "report.md"
+REPORT_CSV = "report.csv"
+REPORT_FIGURE = "report.png"
+DECIMALS = {N_CLUSTERS: 1, TRAIN_SECONDS: 1, TOTAL_SECONDS: 1}  # every other metric: 3
+
+
+def write_report(groups: Sequence[Group], metric: str, out_dir: Path) -> list[Path]:
+    """Write report.md, report.csv and (when any group has ``metric``) report.png atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    markdown = markdown_report(groups, metric)
+    write_atomic(out_dir / REPORT_MARKDOWN, lambda stream: stream.write(markdown))
+    write_atomic(out_dir / REPORT_CSV, lambda stream: write_csv(groups, stream))
+    written = [out_dir / REPORT_MARKDOWN, out_dir / REPORT_CSV]
+    figure = bar_chart(groups, metric)
+    if figure is not None:
+        save_figure(figure, out_dir / REPORT_FIGURE)
+        written.append(out_dir / REPORT_FIGURE)
+    return written
+
+
+def markdown_report(groups: Sequence[Group], metric: str) -> str:
+    """A heading, what is compared, the table of groups best first, and why runs failed."""
+    metrics = [name for name in REPORT_METRICS if any(g.stats[name].n for g in groups)]
+    runs = [run for group in groups for run in group.runs]
+    failed = [run for run in runs if run.status == FAILED]
+    lines = [
+        "# genclust report",
+        "",
+        f"{len(runs)} runs ({len(failed)} failed) in {len(groups)} groups, best {metric} first; "
+        "each cell is the mean ± sample std over a group's successful runs "
+        "(n=… where fewer runs have the metric).",
+    ]
+    shared = _shared_names(groups)
+    if shared:
+        lines += ["", f"All groups: {_escape(shared)}"]
+    lines += ["", _row(["group", "runs ok/failed", *metrics]), _row(["---"] * (2 + len(metrics)))]
+    for group in groups:
+        cells = [_cell(group.stats[name], name, group.n_ok) for name in metrics]
+        lines.append(_row([_escape(group.label), f"{group.n_ok}/{group.n_failed}", *cells]))
+    if failed:
+        lines += ["", "## Failed runs", ""]
+        lines += [f"- `{run.path}`: {_escape(run.error or '')}" for run in failed]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(groups: Sequence[Group], stream: IO[str]) -> None:
+    """One row per group: its label, each differing config key, run counts, mean/std/n per metric.
+
+    Numbers are written in full precision; a missing value is an empty cell.
+    """
+    keys = varying_keys([group.config for group in groups])
+    stat_columns = [f"{name}.{part}" for name in REPORT_METRICS for part in ("mean", "std", "n")]
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["group", *keys, "runs_ok", "runs_failed", *stat_columns])
+    for group in groups:
+        stats = [group.stats[name] for name in REPORT_METRICS]
+        writer.writerow(
+            [
+                group.label,
+                *(group.config.get(key, "") for key in keys),
+                group.n_ok,
+                group.n_failed,
+                *(_blank(value) for stat in stats for value in (stat.mean, stat.std, stat.n)),
+            ]
+        )
+
+
+def bar_chart(groups: Sequence[Group], metric: str) -> Figure | None:
+    """Horizontal bars of the mean ± std of ``metric``, best on top; None when no group has it."""
+    shown = [group for group in groups if group.stats[metric].mean is not None]
+    if not shown:
+        return None
+    means = [group.stats[metric].mean for group in shown]
+    stds = [group.stats[metric].std or 0.0 for group in shown]
+    rows = range(len(shown))
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * len(shown)))
+    ax.barh(rows, means, xerr=stds, capsize=3, color=PALETTE[0])
+    ax.set_yticks(rows, [group.label for group in shown], fontsize=9)
+    ax.invert_yaxis()  # best first reads top-down, as in the table
+    for row, group, mean, std in zip(rows, shown, means, stds, strict=True):
+        text = " " + _cell(group.stats[metric], metric, group.n_ok)
+        ax.text(mean + std, row, text, va="center", fontsize=8)
+    ax.margins(x=0.2)  # room for the value written beside the longest bar
+    ax.set_xlabel(f"{metric} (mean ± sample std over runs)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _cell(stat: Stat, metric: str, n_ok: int) -> str:
+    """``0.812 ± 0.013``; the mean alone for one value; ``(n=2)`` when not every run has it."""
+    if stat.mean is None:
+        return ""
+    decimals = DECIMALS.get(metric, 3)
+    text = f"{stat.mean:.{decimals}f}"
+    if stat.std is not None:
+        text += f" ± {stat.std:.{decimals}f}"
+    return text + (f" (n={stat.n})" if stat.n < n_ok else "")
+
+
+def _shared_names(groups: Sequence[Group]) -> str:
+    """The ``*.name`` choices every group shares, e.g. ``data.name=digits``, for the heading."""
+    first, *others = [group.config for group in groups]
+    return " ".join(
+        f"{key}={value}"
+        for key, value in first.items()
+        if key.endswith(".name") and all(config.get(key) == value for config in others)
+    )
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _escape(text: str) -> str:
+    """One line of table-safe text: newlines (a multi-line error) become spaces, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _blank(value: float | int | None) -> float | int | str:
+    return "" if value is None else value

@@ -1,0 +1,90 @@
+"""A finished run directory, opened for re-analysis or prediction without retraining."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+
+from genclust.errors import UserError
+from genclust.layout import CHECKPOINT_FILE, CONFIG_FILE, LATENTS_FILE
+from genclust.models import MODELS, GenerativeModel
+
+DATAMODULE_STATE = "ArrayDataModule"  # Lightning stores datamodule.state_dict() under its name
+
+
+@dataclass(frozen=True)
+class Codes:
+    z: np.ndarray
+    y: np.ndarray | None
+    label_names: list[str] | None
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    path: Path
+    config: dict[str, Any]
+
+    @classmethod
+    def open(cls, path: str | Path) -> FinishedRun:
+        """The run at ``path``; UserError unless it is a genclust training run."""
+        path = Path(path).expanduser().resolve()
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise UserError(
+                f"{path} is not a genclust run: it has no {CONFIG_FILE} "
+                "(give the directory that `genclust train` printed as its run dir)"
+            )
+        config = OmegaConf.to_container(OmegaConf.load(config_path), resolve=True)
+        if not isinstance(config, dict) or not {"model", "data"} <= set(config):
+            raise UserError(f"{config_path} is not the config of a genclust training run")
+        return cls(path, config)
+
+    def codes(self) -> Codes:
+        """The latent codes the run's analysis stage saved."""
+        path = self.path / LATENTS_FILE
+        if not path.is_file():
+            raise UserError(
+                f"{self.path} has no {LATENTS_FILE}: its analysis stage never finished "
+                "(was it killed?); the run's checkpoint can be re-encoded with genclust cluster"
+            )
+        try:
+            with np.load(path) as saved:
+                names = saved["label_names"].tolist() if "label_names" in saved else None
+                return Codes(saved["z"], saved["y"] if "y" in saved else None, names)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise UserError(f"{path} is damaged or not genclust's: {error}") from None
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The run's last Lightning checkpoint, loaded on the CPU."""
+        path = self.path / CHECKPOINT_FILE
+        if not path.is_file():
+            raise UserError(f"{self.path} has no checkpoint at {CHECKPOINT_FILE}")
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+            raise UserError(f"{path} is truncated or not a checkpoint: {error}") from None
+        if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+            raise UserError(f"{path} is not a Lightning checkpoint of a genclust model")
+        return checkpoint
+
+    def model(self, checkpoint: dict[str, Any]) -> GenerativeModel:
+        """The trained model, rebuilt from the hyperparameters the checkpoint carries."""
+        model_class = MODELS.get(self.config["model"]["name"])
+        hyperparameters = checkpoint.get("hyper_parameters")
+        if model_class is None or not isinstance(hyperparameters, dict):
+            raise UserError(f"{self.path / CHECKPOINT_FILE} was not written by a genclust model")
+        model = model_class(**hyperparameters)
+        try:
+            model.load_state_dict(checkpoint["state_dict"])
+        except RuntimeError as error:
+            raise UserError(
+                f"{self.path / CHECKPOINT_FILE} does not fit its model: {error}"
+            ) from None
+        return model.eval()
