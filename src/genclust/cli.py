@@ -68,7 +68,10 @@ def _run_job(task: Callable[[DictConfig], object], cfg: DictConfig) -> object:
 def _train_app(cfg: DictConfig) -> object:
     from genclust.train import train  # heavy imports only once the config is composed
 
-    return _run_job(train, cfg)
+    metrics = _run_job(train, cfg)
+    if cfg.objective is None:
+        return metrics
+    return None if metrics is None else metrics.get(cfg.objective)  # what a sweeper optimises
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="analysis")

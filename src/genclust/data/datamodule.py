@@ -14,6 +14,7 @@ import torch
 
 from genclust.data.arrays import ArrayData
 from genclust.data.loader import IndexBatchLoader
+from genclust.errors import UserError
 
 
 class ArrayDataModule(pl.LightningDataModule):
@@ -35,6 +36,11 @@ class ArrayDataModule(pl.LightningDataModule):
         self.seed = seed
         self.standardize = standardize
         x = torch.from_numpy(np.require(data.x, np.float32, ["C", "W"]))
+        if standardize and scaling is not None and scaling["mean"].shape != x.shape[1:]:
+            raise UserError(
+                f"the data's samples have shape {tuple(x.shape[1:])}, but the model was "
+                f"trained on samples of shape {tuple(scaling['mean'].shape)}"
+            )
         self.scaling = (scaling or _feature_scaling(x)) if standardize else None
         self.x = (x - self.scaling["mean"]) / self.scaling["std"] if standardize else x
         self.y = data.y
