@@ -112,5 +112,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"genclust: error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
         sys.exit(EXIT_USER_ERROR)
     register_resolvers()
+    resume = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
+    if command == "train" and resume:  # back into the run's own dir; keep its saved .hydra/
+        overrides += [f"hydra.run.dir={resume[0]}", "hydra.output_subdir=null"]
     sys.argv = [f"genclust {command}", *overrides]  # Hydra parses sys.argv and names the app
     COMMANDS[command]()

@@ -32,8 +32,9 @@ class RefuseExistingRun(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        # Lightning's DDP workers re-enter the parent's run dir on purpose (LOCAL_RANK > 0).
-        if os.environ.get("LOCAL_RANK", "0") == "0":
+        # Lightning's DDP workers re-enter the parent's run dir on purpose (LOCAL_RANK > 0),
+        # and so does a resumed run.
+        if os.environ.get("LOCAL_RANK", "0") == "0" and not config.get("resume"):
             _refuse_if_used(Path(config.hydra.run.dir), "hydra.run.dir")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:

@@ -17,9 +17,11 @@ from genclust.analysis.encode import encode_all
 from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
 from genclust.data import build_datamodule
 from genclust.errors import UserError
-from genclust.layout import CHECKPOINT_DIR, TENSORBOARD_DIR
+from genclust.interruption import InterruptionReport
+from genclust.layout import CHECKPOINT_DIR, CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
 from genclust.models import build_model
 from genclust.models.base import EPOCH_SUFFIX
+from genclust.runs import FinishedRun
 from genclust.validation import check_arguments
 
 log = logging.getLogger(__name__)
@@ -28,13 +30,25 @@ LOGGERS = ("tensorboard", "none")
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
-    """Run one experiment described by the composed config; return its metrics."""
+    """Run one experiment described by the composed config; return its metrics.
+
+    With ``resume=<run dir>`` the run's own saved config is used instead, and training goes on
+    from the run's last checkpoint, in that directory.
+    """
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     options = OmegaConf.to_container(cfg, resolve=True)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    checkpoint = None
+    if options.get("resume"):
+        run = FinishedRun.open(options["resume"])
+        if (run.path / METRICS_FILE).is_file():
+            raise UserError(f"{run.path} has finished; re-analyse it with genclust cluster")
+        options, checkpoint = run.config, run.path / CHECKPOINT_FILE
+        checkpoint = checkpoint if checkpoint.is_file() else None  # killed before epoch 1 ended
+        log.info("resuming %s from %s", run.path, checkpoint or "the start")
+    pl.seed_everything(options["seed"], workers=True, verbose=False)
 
     # Everything that can be wrong with the input is checked here, before training starts.
-    datamodule = build_datamodule(options["data"], seed=cfg.seed)
+    datamodule = build_datamodule(options["data"], seed=options["seed"])
     model = build_model(
         options["model"], datamodule.input_shape, datamodule.value_range, datamodule.image_shape
     )
@@ -43,19 +57,19 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         options["embed"],
         n_classes=datamodule.n_classes,
         n_samples=datamodule.n_samples,
-        seed=cfg.seed,
+        seed=options["seed"],
     )
     logger = build_logger(options["logger"]["name"], run_dir)
     trainer = build_trainer(options["trainer"], run_dir, logger)
 
     started = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
     train_seconds = round(time.perf_counter() - started, 3)
     if not trainer.is_global_zero:
         return {}
 
     started = time.perf_counter()
-    z = encode_all(model, datamodule.ordered_batches(cfg.encode_batch_size))
+    z = encode_all(model, datamodule.ordered_batches(options["encode_batch_size"]))
     encode_seconds = round(time.perf_counter() - started, 3)
     metrics = analyse_codes(
         z,
@@ -91,7 +105,9 @@ def build_trainer(
 ) -> pl.Trainer:
     check_arguments(pl.Trainer, trainer_cfg, "trainer")
     callbacks = [
+        # After every epoch; Lightning writes checkpoints atomically (write, then rename).
         ModelCheckpoint(dirpath=run_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0),
+        InterruptionReport(),
         # Redrawing the bar every step costs as much as a small model's step; the losses it
         # shows change only every log_every_n_steps anyway.
         TQDMProgressBar(refresh_rate=trainer_cfg.get("log_every_n_steps") or 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -14,6 +15,7 @@ from genclust.errors import UserError
 RECONSTRUCTION_GRID = "images/reconstruction"  # TensorBoard tags of the per-epoch image grids
 SAMPLE_GRID = "images/samples"
 _GRID_SIZE = 32
+RNG_STATE = "genclust_rng_state"
 STEP_SUFFIX = "_step"  # a loss's tag per step is <name>_step, its epoch mean <name>_epoch
 EPOCH_SUFFIX = "_epoch"
 
@@ -51,7 +53,7 @@ class GenerativeModel(pl.LightningModule):
         """x mapped through the model, as data; None for models that cannot reconstruct."""
         return None
 
-    def sample(self, n: int) -> torch.Tensor | None:
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         """n new samples from the model, as data; None for models that cannot generate."""
         return None
 
@@ -84,6 +86,14 @@ class GenerativeModel(pl.LightningModule):
     def on_train_epoch_start(self) -> None:
         self._epoch_batches = 0
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Lightning keeps no RNG state; without it a resumed run would draw other noise.
+        checkpoint[RNG_STATE] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if RNG_STATE in checkpoint:
+            torch.set_rng_state(checkpoint[RNG_STATE])
+
     def on_train_epoch_end(self) -> None:
         if self._epoch_batches:
             means = self._named(self._epoch_loss_sum / self._epoch_batches, EPOCH_SUFFIX)
@@ -103,7 +113,13 @@ class GenerativeModel(pl.LightningModule):
         was_training = self.training
         self.eval()
         with torch.no_grad():
-            grids = {RECONSTRUCTION_GRID: self.reconstruct(x), SAMPLE_GRID: self.sample(_GRID_SIZE)}
+            # The same noise every epoch, from its own generator: the grid shows progress, and
+            # drawing it leaves the training RNG alone (so resumed runs match uninterrupted ones).
+            noise = torch.Generator().manual_seed(0)
+            grids = {
+                RECONSTRUCTION_GRID: self.reconstruct(x),
+                SAMPLE_GRID: self.sample(_GRID_SIZE, generator=noise),
+            }
         self.train(was_training)
         for tag, images in grids.items():
             if images is not None:

@@ -56,8 +56,9 @@ class GAN(GenerativeModel):
         out = self.generator(z)
         return torch.sigmoid(out) if self.value_range == "unit" else out
 
-    def sample(self, n: int) -> torch.Tensor:
-        return self.generate(torch.randn(n, self.hparams.latent_dim, device=self.device))
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        z = torch.randn(n, self.hparams.latent_dim, generator=generator).to(self.device)
+        return self.generate(z)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.generate(self.encode(x))

@@ -59,8 +59,8 @@ class VAE(GenerativeModel):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return decoded_to_sample(self.decoder(self.encode(x)), self.likelihood)
 
-    def sample(self, n: int) -> torch.Tensor:
-        z = torch.randn(n, self.hparams.latent_dim, device=self.device)
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        z = torch.randn(n, self.hparams.latent_dim, generator=generator).to(self.device)
         return decoded_to_sample(self.decoder(z), self.likelihood)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
