@@ -106,12 +106,17 @@ def build_trainer(
     check_arguments(pl.Trainer, trainer_cfg, "trainer")
     callbacks = [
         # After every epoch; Lightning writes checkpoints atomically (write, then rename).
-        ModelCheckpoint(dirpath=run_dir / CHECKPOINT_DIR, save_last=True, save_top_k=0),
+        ModelCheckpoint(
+            dirpath=run_dir / CHECKPOINT_DIR,
+            filename=CHECKPOINT_FILE.stem,  # one file, replaced after each epoch
+            enable_version_counter=False,
+        ),
         InterruptionReport(),
+    ]
+    if trainer_cfg.get("enable_progress_bar", True):
         # Redrawing the bar every step costs as much as a small model's step; the losses it
         # shows change only every log_every_n_steps anyway.
-        TQDMProgressBar(refresh_rate=trainer_cfg.get("log_every_n_steps") or 1),
-    ]
+        callbacks.append(TQDMProgressBar(refresh_rate=trainer_cfg.get("log_every_n_steps") or 1))
     try:
         return pl.Trainer(
             **trainer_cfg,
