@@ -36,6 +36,9 @@ Overrides use Hydra's syntax; `genclust train --help` lists every option,
 """
 
 
+_ARGV_FOR_WORKERS: list[str] = []
+
+
 def _run_job(task: Callable[[DictConfig], object], cfg: DictConfig) -> object:
     """Run one job of a command; a failure leaves ``failed.json`` with the reason in its dir.
 
@@ -43,6 +46,7 @@ def _run_job(task: Callable[[DictConfig], object], cfg: DictConfig) -> object:
     their traceback). In a sweep the failure is reported and the other members go on; the
     sweep's exit status then counts the failures (run_dir.CountFailedRuns).
     """
+    sys.argv = _ARGV_FOR_WORKERS
     try:
         return task(cfg)
     except Exception as error:
@@ -115,5 +119,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     resume = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
     if command == "train" and resume:  # back into the run's own dir; keep its saved .hydra/
         overrides += [f"hydra.run.dir={resume[0]}", "hydra.output_subdir=null"]
-    sys.argv = [f"genclust {command}", *overrides]  # Hydra parses sys.argv and names the app
+    # Hydra parses the overrides from sys.argv; once it has, the command goes back in, since
+    # Lightning's DDP starts each further process with this process's sys.argv.
+    global _ARGV_FOR_WORKERS
+    _ARGV_FOR_WORKERS = [sys.argv[0], command, *overrides]
+    sys.argv = [sys.argv[0], *overrides]
     COMMANDS[command]()

@@ -60,7 +60,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         seed=options["seed"],
     )
     logger = build_logger(options["logger"]["name"], run_dir)
-    trainer = build_trainer(options["trainer"], run_dir, logger)
+    trainer = build_trainer(
+        options["trainer"], run_dir, logger, find_unused_parameters=model.leaves_parameters_unused
+    )
 
     started = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
@@ -101,9 +103,14 @@ def build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
 
 
 def build_trainer(
-    trainer_cfg: dict[str, Any], run_dir: Path, logger: TensorBoardLogger | None
+    trainer_cfg: dict[str, Any],
+    run_dir: Path,
+    logger: TensorBoardLogger | None,
+    find_unused_parameters: bool = False,
 ) -> pl.Trainer:
     check_arguments(pl.Trainer, trainer_cfg, "trainer")
+    if find_unused_parameters and trainer_cfg.get("strategy") == "ddp":
+        trainer_cfg = {**trainer_cfg, "strategy": "ddp_find_unused_parameters_true"}
     callbacks = [
         # After every epoch; Lightning writes checkpoints atomically (write, then rename).
         ModelCheckpoint(

@@ -32,6 +32,9 @@ class GenerativeModel(pl.LightningModule):
     """
 
     main_loss: str  # the loss shown in the progress bar
+    # True when a backward pass leaves some parameters without gradient (a GAN's two players
+    # take turns), which DistributedDataParallel must be told about.
+    leaves_parameters_unused = False
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ ENCODER = "loss/encoder"
 
 class GAN(GenerativeModel):
     main_loss = GENERATOR
+    leaves_parameters_unused = True  # each player's update leaves the other's weights alone
 
     def __init__(
         self,
