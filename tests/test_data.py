@@ -188,12 +188,12 @@ def test_csv_without_labels(tmp_path):
             "no column 'kind' in .*; available columns: a, b",
         ),
         ("a,b\n1,2\n3,oops\n4,5\n", {}, "column 'b' is not numeric: line 3 holds 'oops'"),
-        ("a,b\n1,\n2,3\n,nan\n", {}, "column 'a' has 1 missing values \\(lines 4\\)"),
+        ("a,b\n1,\n2,3\n,nan\n", {}, "column 'a' has 1 missing value \\(line 4\\)"),
         ("a,b\n1,\n2,3\n4,nan\n", {}, "column 'b' has 2 missing values \\(lines 2, 4\\)"),
-        ("a,b\n1,2\n", {}, "has 1 data rows; at least 2 are needed"),
+        ("a,b\n1,2\n", {}, "has 1 data row; at least 2 are needed"),
         ("a,b\n1,2\n3\n", {}, "line 3 has 1 fields but the header has 2"),
         ("a,a\n1,2\n3,4\n", {}, "repeats column names a"),
-        ("a,b\n1,x\n3,\n", {"label_column": "b"}, "column 'b' has 1 missing values"),
+        ("a,b\n1,x\n3,\n", {"label_column": "b"}, "column 'b' has 1 missing value "),
     ],
 )
 def test_csv_errors(tmp_path, text, kwargs, message):
@@ -215,7 +215,7 @@ def test_nan_and_inf_are_rejected_with_rows(tmp_path):
     message = r"2 NaN or infinite values in 2 samples \(0-based rows 2, 6\)"
     with pytest.raises(UserError, match=message):
         ArrayData(x=x, y=None, name="t", value_range="real", image_shape=None)
-    with pytest.raises(UserError, match="NaN or infinite"):
+    with pytest.raises(UserError, match=r"column 'b' has 1 infinite value \(line 2\)"):
         load_csv(write_csv(tmp_path / "inf.csv", "a,b\n1,inf\n2,3\n"))
 
 

@@ -116,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"genclust: error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
         sys.exit(EXIT_USER_ERROR)
     register_resolvers()
+    from genclust.preflight import check_overrides
+
+    try:  # Hydra itself answers a non-name group choice (model=null) with a traceback
+        check_overrides(overrides)
+    except UserError as error:
+        exit_with_user_error(error)
     resume = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
     if command == "train" and resume:  # back into the run's own dir; keep its saved .hydra/
         overrides += [f"hydra.run.dir={resume[0]}", "hydra.output_subdir=null"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +67,11 @@ class FinishedRun:
             raise UserError(f"{self.path} has no checkpoint at {CHECKPOINT_FILE}")
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
-            raise UserError(f"{path} is truncated or not a checkpoint: {error}") from None
+        except Exception as error:  # a foreign file can fail anywhere in torch's unpickler
+            raise UserError(
+                f"{path} is truncated or not a checkpoint ({type(error).__name__}); "
+                "train the run again or restore the file"
+            ) from None
         if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
             raise UserError(f"{path} is not a Lightning checkpoint of a genclust model")
         return checkpoint
@@ -80,7 +82,12 @@ class FinishedRun:
         hyperparameters = checkpoint.get("hyper_parameters")
         if model_class is None or not isinstance(hyperparameters, dict):
             raise UserError(f"{self.path / CHECKPOINT_FILE} was not written by a genclust model")
-        model = model_class(**hyperparameters)
+        try:
+            model = model_class(**hyperparameters)
+        except (TypeError, ValueError) as error:
+            raise UserError(
+                f"{self.path / CHECKPOINT_FILE} was not written by a genclust model: {error}"
+            ) from None
         try:
             model.load_state_dict(checkpoint["state_dict"])
         except RuntimeError as error:

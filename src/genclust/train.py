@@ -9,24 +9,21 @@ from typing import Any
 
 import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from genclust.analysis.encode import encode_all
-from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
-from genclust.data import build_datamodule
+from genclust.analysis.stage import analyse_codes, format_metrics_table
 from genclust.errors import UserError
 from genclust.interruption import InterruptionReport
 from genclust.layout import CHECKPOINT_DIR, CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
-from genclust.models import build_model
 from genclust.models.base import EPOCH_SUFFIX
+from genclust.preflight import check_logger, check_train_config, resolve_config
 from genclust.runs import FinishedRun
 from genclust.validation import check_arguments
 
 log = logging.getLogger(__name__)
-
-LOGGERS = ("tensorboard", "none")
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -36,7 +33,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from the run's last checkpoint, in that directory.
     """
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    options = OmegaConf.to_container(cfg, resolve=True)
+    options = resolve_config(cfg)
     checkpoint = None
     if options.get("resume"):
         run = FinishedRun.open(options["resume"])
@@ -48,17 +45,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     pl.seed_everything(options["seed"], workers=True, verbose=False)
 
     # Everything that can be wrong with the input is checked here, before training starts.
-    datamodule = build_datamodule(options["data"], seed=options["seed"])
-    model = build_model(
-        options["model"], datamodule.input_shape, datamodule.value_range, datamodule.image_shape
-    )
-    plan = plan_analysis(
-        options["cluster"],
-        options["embed"],
-        n_classes=datamodule.n_classes,
-        n_samples=datamodule.n_samples,
-        seed=options["seed"],
-    )
+    checked = check_train_config(options)
+    datamodule, model, plan = checked.datamodule, checked.model, checked.plan
     logger = build_logger(options["logger"]["name"], run_dir)
     trainer = build_trainer(
         options["trainer"], run_dir, logger, find_unused_parameters=model.leaves_parameters_unused
@@ -93,8 +81,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 
 def build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
-    if name not in LOGGERS:
-        raise UserError(f"unknown logger {name!r}; choose one of {LOGGERS}")
+    check_logger(name)
     if name == "none":
         return None
     return TensorBoardLogger(

@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 
 from genclust.errors import UserError
 
+# Numbers a user types for rates and weights: pydantic's PositiveFloat would let inf through.
+PositiveNumber = Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)]
+NonNegativeNumber = Annotated[float, pydantic.Field(ge=0, allow_inf_nan=False)]
+
 _SKIPPED_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
-def check_arguments(target: Callable[..., Any], kwargs: Mapping[str, Any], section: str) -> None:
+def check_arguments(
+    target: Callable[..., Any], kwargs: Mapping[str, Any], section: str
+) -> dict[str, Any]:
     """Raise UserError unless ``target(**kwargs)`` matches target's signature and type hints.
 
+    Returns the kwargs as validated: a lossless conversion such as ``2.0`` for an int becomes
+    ``2``, so pass these on (a float where an int is due would fail deep inside the target).
+
     >>> def f(n: pydantic.PositiveInt = 1): ...
-    >>> check_arguments(f, {"n": 2}, "demo")
+    >>> check_arguments(f, {"n": 2.0}, "demo")
+    {'n': 2}
     >>> check_arguments(f, {"m": 2}, "demo")
     Traceback (most recent call last):
     genclust.errors.UserError: demo: unknown option 'm' (valid: n)
@@ -46,13 +56,14 @@ def check_arguments(target: Callable[..., Any], kwargs: Mapping[str, Any], secti
         **fields,
     )
     try:
-        schema(**kwargs)
+        validated = schema(**kwargs)
     except pydantic.ValidationError as error:
         problems = "; ".join(
             f"{section}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
             for e in error.errors()
         )
         raise UserError(problems) from None
+    return {name: getattr(validated, name) for name in kwargs}
 
 
 def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +21,12 @@ from sklearn.cluster import (
     KMeans,
     SpectralClustering,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from genclust.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,13 +118,32 @@ def fit_predict(estimator: BaseEstimator, z: np.ndarray) -> np.ndarray:
     if not np.isfinite(z).all():
         raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
     name = type(estimator).__name__
+    asked = None
     for spec in CLUSTERERS.values():
         if isinstance(estimator, spec.estimator) and spec.count_param:
-            count = estimator.get_params()[spec.count_param]
-            if count is not None:
-                check_cluster_count(count, len(z))
+            asked = estimator.get_params()[spec.count_param]
+            if asked is not None:
+                check_cluster_count(asked, len(z))
     try:
-        labels = estimator.fit_predict(z)
+        with warnings.catch_warnings():  # said below, more plainly
+            warnings.filterwarnings("ignore", "Number of distinct clusters", ConvergenceWarning)
+            labels = np.asarray(estimator.fit_predict(z), dtype=np.int64)
     except ValueError as error:
         raise UserError(f"{name} failed on latent codes of shape {z.shape}: {error}") from None
-    return np.asarray(labels, dtype=np.int64)
+    found = len(np.unique(labels[labels >= 0]))
+    if asked is not None and found < asked:
+        distinct = len(np.unique(z, axis=0))
+        why = (
+            f"the {len(z)} codes hold only {distinct} distinct points"
+            if distinct < asked
+            else "the others stayed empty"
+        )
+        log.warning(
+            "%s found %d of the %d clusters asked for (%s); the metrics count the %d found",
+            name,
+            found,
+            asked,
+            why,
+            found,
+        )
+    return labels

@@ -59,7 +59,8 @@ def plan_analysis(
     seed: int,
 ) -> AnalysisPlan:
     """Build the (unfitted) clusterer and check the embedding options; raise UserError if bad."""
-    n_clusters = cluster_cfg.get("n_clusters") or n_classes
+    n_clusters = cluster_cfg.get("n_clusters")
+    n_clusters = n_classes if n_clusters is None else n_clusters
     clusterer = build_clusterer(
         cluster_cfg["name"], cluster_cfg.get("params") or {}, n_clusters, seed, n_samples
     )

@@ -23,7 +23,8 @@ class ArrayData:
 
     ``value_range`` is ``"unit"`` when every value lies in [0, 1] (so a model may use a sigmoid
     output), else ``"real"``. ``image_shape`` is ``(C, H, W)`` when samples can be drawn as images,
-    even if ``x`` stores them flat (digits).
+    even if ``x`` stores them flat (digits). ``feature_names`` name the columns of tabular data,
+    so messages about a feature can say which.
     """
 
     x: np.ndarray
@@ -32,6 +33,7 @@ class ArrayData:
     value_range: str
     image_shape: tuple[int, int, int] | None
     label_names: list[str] | None = None
+    feature_names: list[str] | None = None
 
     def __post_init__(self) -> None:
         self._check_samples()

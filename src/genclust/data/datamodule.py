@@ -16,6 +16,8 @@ from genclust.data.arrays import ArrayData
 from genclust.data.loader import IndexBatchLoader
 from genclust.errors import UserError
 
+_ROW_BLOCK = 4096  # rows standardised at a time
+
 
 class ArrayDataModule(pl.LightningDataModule):
     """Holds ``data`` in memory; ``standardize`` gives every feature zero mean and unit std."""
@@ -42,7 +44,7 @@ class ArrayDataModule(pl.LightningDataModule):
                 f"trained on samples of shape {tuple(scaling['mean'].shape)}"
             )
         self.scaling = (scaling or _feature_scaling(x)) if standardize else None
-        self.x = (x - self.scaling["mean"]) / self.scaling["std"] if standardize else x
+        self.x = _standardised(x, self.scaling) if self.scaling is not None else x
         self.y = data.y
         self.value_range = "real" if standardize else data.value_range
 
@@ -71,12 +73,16 @@ class ArrayDataModule(pl.LightningDataModule):
         return {"scaling": self.scaling} if self.scaling is not None else {}
 
     def train_dataloader(self) -> IndexBatchLoader:
-        """Shuffled batches of equal size (the last partial one is dropped), sharded per rank."""
-        rank, world_size = 0, 1
+        """Shuffled batches of equal size (the last partial one is dropped), sharded per rank.
+
+        On a GPU the whole tensor moves to the device once, here, not batch by batch.
+        """
+        x, rank, world_size = self.x, 0, 1
         if self.trainer is not None:
+            x = self.x.to(self.trainer.strategy.root_device)
             rank, world_size = self.trainer.global_rank, self.trainer.world_size
         return IndexBatchLoader(
-            self.x,
+            x,
             self.batch_size,
             shuffle=True,
             seed=self.seed,
@@ -90,6 +96,13 @@ class ArrayDataModule(pl.LightningDataModule):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive (got {batch_size})")
         yield from self.x.split(batch_size)
+
+
+def _standardised(x: torch.Tensor, scaling: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(x - mean) / std in float64, row block by row block: no overflow midway for values near
+    float32's limit, and no full float64 copy of a large data set."""
+    mean, std = scaling["mean"].double(), scaling["std"].double()
+    return torch.cat([((rows.double() - mean) / std).float() for rows in x.split(_ROW_BLOCK)])
 
 
 def _feature_scaling(x: torch.Tensor) -> dict[str, torch.Tensor]:

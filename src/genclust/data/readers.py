@@ -7,9 +7,10 @@ checks the user's options against it before anything is read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
-from pydantic import PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 from sklearn import datasets
 
 from genclust.data.arrays import ArrayData
@@ -27,6 +28,9 @@ __all__ = [
     "load_npy",
     "read_idx",
 ]
+
+# What numpy and scikit-learn accept as a seed: an unsigned 32-bit integer.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 def load_digits() -> ArrayData:
@@ -47,7 +51,7 @@ def load_blobs(
     n_features: PositiveInt = 10,
     centers: PositiveInt = 5,
     cluster_std: PositiveFloat = 1.0,
-    seed: int = 0,
+    seed: Seed = 0,
 ) -> ArrayData:
     """Isotropic Gaussian clusters: a quick check that a pipeline finds known clusters.
 

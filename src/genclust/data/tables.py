@@ -16,6 +16,7 @@ from genclust.errors import UserError
 
 _SHOWN_LINES = 5  # how many offending lines an error message names
 _TAB_SPELLINGS = ("\\t", "tab")  # what users type on a command line for a tab
+_FLOAT32_MAX = float(np.finfo(np.float32).max)  # samples are float32 from here on
 
 
 def load_csv(
@@ -52,6 +53,7 @@ def load_csv(
         value_range=_value_range(x),
         image_shape=None,
         label_names=label_names,
+        feature_names=feature_names,
     )
 
 
@@ -75,6 +77,7 @@ def load_npy(path: str | None = None, labels_path: str | None = None) -> ArrayDa
             f"{file} has shape {array.shape}; expected (n, d) vectors, (n, H, W) or "
             "(n, C, H, W) images with n > 0"
         )
+    _reject_beyond_float32(file, array)
     if array.ndim == 3:
         array = array[:, None]
     elif array.ndim == 4 and array.shape[-1] in (1, 3, 4) and array.shape[1] not in (1, 3, 4):
@@ -116,7 +119,9 @@ def _read_rows(file: Path, delimiter: str) -> tuple[list[str], list[list[str]], 
         )
     rows = [row for _, row in numbered[1:]]
     if len(rows) < 2:
-        raise UserError(f"{file} has {len(rows)} data rows; at least 2 are needed")
+        raise UserError(
+            f"{file} has {len(rows)} data row{'' if len(rows) == 1 else 's'}; at least 2 are needed"
+        )
     for number, row in numbered[1:]:
         if len(row) != len(header):
             raise UserError(
@@ -140,6 +145,11 @@ def _numeric_column(file: Path, name: str, cells: tuple[str, ...], lines: np.nda
             ]
         )
     _reject_missing(file, name, np.isnan(values), lines)
+    _reject_lines(
+        file, name, np.isinf(values), lines, "{n} infinite value{s}", "replace or drop those rows"
+    )
+    beyond = f"{{n}} value{{s}} beyond float32's range (±{_FLOAT32_MAX:.2g})"
+    _reject_lines(file, name, np.abs(values) > _FLOAT32_MAX, lines, beyond, "rescale the column")
     return values.astype(np.float32)
 
 
@@ -165,13 +175,39 @@ def _label_column(
 
 
 def _reject_missing(file: Path, name: str, missing: np.ndarray, lines: np.ndarray) -> None:
-    if missing.any():
-        lines = lines[missing]
+    _reject_lines(file, name, missing, lines, "{n} missing value{s}", fix="fill or drop those rows")
+
+
+def _reject_lines(
+    file: Path,
+    name: str,
+    bad: np.ndarray,
+    lines: np.ndarray,
+    what: str,
+    fix: str,
+) -> None:
+    """One UserError naming the column, the count of bad cells (``what``) and their lines."""
+    if bad.any():
+        lines = lines[bad]
+        s = "s" if len(lines) > 1 else ""
         shown = ", ".join(str(line) for line in lines[:_SHOWN_LINES])
         more = ", ..." if len(lines) > _SHOWN_LINES else ""
         raise UserError(
-            f"{file}: column {name!r} has {len(lines)} missing values (lines "
-            f"{shown}{more}); fill or drop those rows"
+            f"{file}: column {name!r} has {what.format(n=len(lines), s=s)} "
+            f"(line{s} {shown}{more}); {fix}"
+        )
+
+
+def _reject_beyond_float32(file: Path, array: np.ndarray) -> None:
+    """Finite values too large for float32 would silently become inf when converted."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return
+    with np.errstate(invalid="ignore"):
+        too_large = np.abs(array) > _FLOAT32_MAX
+    if too_large.any() and np.isfinite(array[too_large]).any():
+        raise UserError(
+            f"{file} holds {int(too_large.sum())} values beyond float32's range "
+            f"(±{_FLOAT32_MAX:.2g}, largest {np.nanmax(np.abs(array)):.3g}); rescale the array"
         )
 
 

@@ -32,5 +32,8 @@ def build_model(
     clashes = sorted(set(options) & set(data_facts))
     if clashes:
         raise UserError(f"model: {clashes} come from the data and cannot be set in the config")
-    check_arguments(model_class, {**options, **data_facts}, "model")
-    return model_class(**options, **data_facts)
+    checked = check_arguments(model_class, {**options, **data_facts}, "model")
+    try:
+        return model_class(**checked)
+    except (RuntimeError, MemoryError) as error:  # e.g. a latent_dim too large to allocate
+        raise UserError(f"model: cannot build {name} with {options}: {error}") from None

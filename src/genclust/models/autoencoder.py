@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from pydantic import PositiveFloat, PositiveInt
+from pydantic import PositiveInt
 
 from genclust.models.base import GenerativeModel
 from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
+from genclust.validation import PositiveNumber
 
 RECONSTRUCTION = "loss/reconstruction"
 
@@ -26,7 +27,7 @@ class Autoencoder(GenerativeModel):
         hidden_dims: list[PositiveInt] = (256, 128),
         architecture: str = "auto",
         likelihood: str = "auto",
-        lr: PositiveFloat = 1e-3,
+        lr: PositiveNumber = 1e-3,
     ) -> None:
         super().__init__(input_shape, value_range, image_shape)
         self.save_hyperparameters(logger=False)

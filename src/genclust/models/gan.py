@@ -15,11 +15,12 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import PositiveInt
 from torch import nn
 
 from genclust.models.base import GenerativeModel
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
+from genclust.validation import NonNegativeNumber, PositiveNumber
 
 GENERATOR = "loss/generator"
 DISCRIMINATOR = "loss/discriminator"
@@ -38,8 +39,8 @@ class GAN(GenerativeModel):
         latent_dim: PositiveInt = 10,
         hidden_dims: list[PositiveInt] = (256, 128),
         architecture: str = "auto",
-        encoder_weight: NonNegativeFloat = 1.0,
-        lr: PositiveFloat = 2e-4,
+        encoder_weight: NonNegativeNumber = 1.0,
+        lr: PositiveNumber = 2e-4,
     ) -> None:
         super().__init__(input_shape, value_range, image_shape)
         self.save_hyperparameters(logger=False)

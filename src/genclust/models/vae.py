@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
+from pydantic import PositiveInt
 
 from genclust.models.base import GenerativeModel
 from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
+from genclust.validation import NonNegativeNumber, PositiveNumber
 
 LOSS = "loss/total"
 RECONSTRUCTION = "loss/reconstruction"
@@ -38,8 +39,8 @@ class VAE(GenerativeModel):
         hidden_dims: list[PositiveInt] = (256, 128),
         architecture: str = "auto",
         likelihood: str = "auto",
-        beta: NonNegativeFloat = 1.0,
-        lr: PositiveFloat = 1e-3,
+        beta: NonNegativeNumber = 1.0,
+        lr: PositiveNumber = 1e-3,
     ) -> None:
         super().__init__(input_shape, value_range, image_shape)
         self.save_hyperparameters(logger=False)
