@@ -133,7 +133,7 @@ def test_predict_after_dbscan_uses_the_nearest_training_codes(csv_run):
         cwd=root,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "majority of 5 nearest training codes" in result.stdout
+    assert "majority of 5 nearest fitted codes" in result.stdout
 
 
 @pytest.mark.parametrize(

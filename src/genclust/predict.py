@@ -1,10 +1,9 @@
 """The predict command: assign clusters to new data with a finished run's encoder and clusterer.
 
 New data is standardised with the training data's statistics (kept in the checkpoint), encoded
-by the trained model, then labelled by the run's fitted clusterer. Clusterers that cannot label
-new points (DBSCAN, HDBSCAN, agglomerative, spectral), and any clusterer that worked on a t-SNE
-or UMAP map of the codes, use a documented rule instead: the majority cluster of the
-``neighbors`` nearest training codes in latent space.
+by the trained model, then labelled as analysis.assign describes: by the fitted clusterer's own
+``predict`` where that is faithful, else by the majority of the ``neighbors`` nearest codes the
+clusterer was fitted on.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ import joblib
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
-from sklearn.neighbors import KNeighborsClassifier
 
+from genclust.analysis.assign import assign_clusters
 from genclust.analysis.encode import encode_all
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table
@@ -30,7 +29,6 @@ from genclust.runs import DATAMODULE_STATE, FinishedRun
 
 PREDICTIONS_CSV = "predictions.csv"
 PREDICTIONS_NPY = "predictions.npy"
-NEAREST_NEIGHBOURS = "nearest training codes"
 
 
 def predict(cfg: DictConfig) -> dict[str, Any]:
@@ -78,11 +76,9 @@ def _assign(z: np.ndarray, analysis_dir: Path, neighbors: int) -> tuple[np.ndarr
     """Clusters of the codes z, and the rule that gave them."""
     clusterer = joblib.load(analysis_dir / CLUSTERER_FILE)
     metrics = json.loads((analysis_dir / METRICS_FILE).read_text())
-    if metrics.get(CLUSTERED) == CODES and hasattr(clusterer, "predict"):
-        return clusterer.predict(z).astype(np.int64), type(clusterer).__name__ + ".predict"
     with np.load(analysis_dir / LATENTS_FILE) as saved:
         train_z, train_clusters = saved["z"], saved["cluster"]
     if neighbors < 1 or neighbors > len(train_z):
         raise UserError(f"neighbors must be between 1 and {len(train_z)} (got {neighbors})")
-    vote = KNeighborsClassifier(n_neighbors=neighbors).fit(train_z, train_clusters)
-    return vote.predict(z).astype(np.int64), f"majority of {neighbors} {NEAREST_NEIGHBOURS}"
+    clustered_codes = metrics.get(CLUSTERED) == CODES
+    return assign_clusters(clusterer, clustered_codes, train_z, train_clusters, z, neighbors)

@@ -18,11 +18,13 @@ import numpy as np
 from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.base import BaseEstimator
 
+from genclust.analysis.assign import assign_clusters
 from genclust.analysis.clustering import build_clusterer, fit_predict
 from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.plots import embedding_figure, save_figure
+from genclust.errors import UserError
 from genclust.files import write_atomic, write_json, write_npz
 from genclust.layout import CLUSTERER_FILE, EMBEDDING_FIGURE, LATENTS_FILE, METRICS_FILE
 
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CLUSTERED = "clustered"  # metrics.json: what the clusterer saw, the codes or a manifold of them
 CODES = "latent codes"
+FITTED_ON = "fitted_on"  # metrics.json, large code sets: size of the sample the clusterer saw
+ASSIGNED_BY = "assigned_by"  # ... and how the other codes got their cluster
 CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
 EMBEDDING_TAG = "embedding"
 
@@ -44,6 +48,7 @@ class AnalysisPlan:
     embed_max_points: int | None
     embed_params: Mapping[str, Any]
     seed: int
+    fit_max_points: int | None = None  # None: fit on every code
 
     @property
     def reuses_manifold_as_embedding(self) -> bool:
@@ -78,7 +83,14 @@ def plan_analysis(
         embed_max_points=embed_cfg.get("max_points"),
         embed_params=embed_params,
         seed=seed,
+        fit_max_points=_fit_max_points(cluster_cfg.get("fit_max_points")),
     )
+
+
+def _fit_max_points(value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+        raise UserError(f"cluster.fit_max_points must be null or an integer >= 2 (got {value!r})")
+    return value
 
 
 def analyse_codes(
@@ -93,18 +105,23 @@ def analyse_codes(
 ) -> dict[str, Any]:
     """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir."""
     seconds: dict[str, float] = {}
+    # Large code sets: manifold and clusterer are fitted on a seeded sample, the rest assigned.
+    fitted = sample_indices(len(z), plan.fit_max_points, plan.seed)
     with _timed(seconds, "manifold"):
         features = learn_manifold(
-            z, plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
+            z[fitted], plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
         )
     with _timed(seconds, "cluster"):
         clusters = fit_predict(plan.clusterer, features)
+        sampling: dict[str, Any] = {}
+        if len(fitted) < len(z):
+            clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
     with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds
         scores = clustering_scores(z, clusters, y, seed=plan.seed)
     with _timed(seconds, "embed"):
         if plan.reuses_manifold_as_embedding:
-            index = sample_indices(len(features), plan.embed_max_points, plan.seed)
-            embedding = index, features[index]
+            shown = sample_indices(len(features), plan.embed_max_points, plan.seed)
+            embedding = fitted[shown], features[shown]
         else:
             embedding = embed_2d(
                 z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params
@@ -137,6 +154,7 @@ def analyse_codes(
         **scores,
         "n_samples": int(len(z)),
         CLUSTERED: plan.manifold_method if plan.manifold_method != "none" else CODES,
+        **sampling,
         **(extra or {}),
     }
     metrics["seconds"] = {**metrics.get("seconds", {}), **seconds}
@@ -151,6 +169,20 @@ def analyse_codes(
         logger.log_hyperparams(dict(hparams or {}), metrics=numeric)
         logger.finalize("success")
     return metrics
+
+
+def _assign_the_rest(
+    z: np.ndarray, fitted: np.ndarray, fitted_clusters: np.ndarray, plan: AnalysisPlan
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Clusters of all codes, given those of the fitted sample; and what was done, for metrics."""
+    rest = np.ones(len(z), dtype=bool)
+    rest[fitted] = False
+    clusters = np.empty(len(z), dtype=np.int64)
+    clusters[fitted] = fitted_clusters
+    clusters[rest], rule = assign_clusters(
+        plan.clusterer, plan.manifold_method == "none", z[fitted], fitted_clusters, z[rest]
+    )
+    return clusters, {FITTED_ON: int(len(fitted)), ASSIGNED_BY: rule}
 
 
 class _timed:
