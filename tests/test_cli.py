@@ -100,6 +100,7 @@ def test_same_second_runs_get_their_own_dirs(tmp_path):
     assert len(metrics_files) == 2
 
 
+@pytest.mark.slow  # each model's training is covered by test_models; this adds the CLI path
 @pytest.mark.parametrize("model", ["ae", "gan"])
 def test_other_models_run_end_to_end(genclust, tmp_path, model):
     result = genclust(

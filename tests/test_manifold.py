@@ -35,6 +35,7 @@ def test_tsne_map_keeps_the_clusters_and_is_seeded(blobs):
     assert cluster_accuracy(y, predicted) > 0.95
 
 
+@pytest.mark.slow  # numba compiles UMAP on first use: ~20 s per fresh environment
 def test_umap_manifold(blobs):
     pytest.importorskip("umap")
     z, _ = blobs
