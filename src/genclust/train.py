@@ -68,7 +68,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         plan,
         run_dir,
         logger,
-        hparams=_hparams(options),
+        hparams=options,  # every choice that defines the run, for TensorBoard's HPARAMS tab
         extra={
             "train": _final_epoch_losses(trainer),
             "epochs": trainer.current_epoch,
@@ -129,8 +129,3 @@ def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:
         for name, value in trainer.callback_metrics.items()
         if name.endswith(EPOCH_SUFFIX)
     }
-
-
-def _hparams(options: dict[str, Any]) -> dict[str, Any]:
-    """The choices that define a run, for TensorBoard's HPARAMS tab."""
-    return {key: value for key, value in options.items() if key != "hydra"}
