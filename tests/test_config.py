@@ -15,12 +15,13 @@ from genclust.analysis.embedding import check_embed_options
 from genclust.data import DATAMODULE_KEYS
 from genclust.data.readers import SOURCES
 from genclust.models import build_model
+from genclust.preflight import check_train_config
 from genclust.run_dir import RUN_ID, register_resolvers
 from genclust.train import build_logger, build_trainer
 from genclust.validation import check_arguments
 
 CONF = files("genclust.conf")
-GROUPS = ("model", "data", "trainer", "cluster", "embed", "logger")
+GROUPS = ("model", "data", "trainer", "cluster", "embed", "logger", "experiment")
 
 
 def _options(group: str) -> list[str]:
@@ -47,9 +48,13 @@ def test_defaults_are_the_documented_ones():
 
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in _options(g)])
 def test_every_group_option_composes_and_builds(group, option, tmp_path):
-    cfg = _compose(f"{group}={option}")[group]
+    composed = _compose(f"{group}={option}")
+    if group == "experiment":  # a whole recipe: everything train checks before training
+        check_train_config(composed)
+        return
+    cfg = composed[group]
     if group == "model":
-        build_model(cfg, (1, 8, 8), "unit", (1, 8, 8))
+        build_model(cfg, (1, 8, 8), "unit", (1, 8, 8), n_classes=3)
     elif group == "data":
         reader_options = {k: v for k, v in cfg.items() if k not in DATAMODULE_KEYS}
         check_arguments(SOURCES[cfg["name"]], reader_options, "data")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import pytorch_lightning as pl
@@ -13,6 +15,9 @@ from genclust.errors import UserError
 from genclust.models import MODELS, build_model
 from genclust.models.base import NonFiniteLossError
 from genclust.models.vae import gaussian_kl
+
+
+TRAINABLE = sorted(set(MODELS) - {"raw"})  # raw has no parameters: tested on its own below
 
 
 def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> ArrayData:
@@ -38,18 +43,22 @@ def _fit(model: pl.LightningModule, datamodule: ArrayDataModule, steps: int = 4)
     return trainer
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", TRAINABLE)
 @pytest.mark.parametrize(
     ("shape", "value_range", "architecture"),
     [((12,), "real", "mlp"), ((1, 16, 16), "unit", "conv")],
 )
 def test_model_trains_and_encodes(name, shape, value_range, architecture):
     datamodule = ArrayDataModule(_data(shape, value_range), batch_size=16, seed=0)
+    options = {"name": name, "latent_dim": 3, "hidden_dims": [16], "architecture": architecture}
+    if "pretrain_epochs" in inspect.signature(MODELS[name]).parameters:
+        options["pretrain_epochs"] = 0  # skip pretraining: the cluster parameters must train too
     model = build_model(
-        {"name": name, "latent_dim": 3, "hidden_dims": [16], "architecture": architecture},
+        options,
         datamodule.input_shape,
         datamodule.value_range,
         datamodule.image_shape,
+        datamodule.n_classes,
     )
     before = [p.detach().clone() for p in model.parameters()]
     trainer = _fit(model, datamodule)
@@ -58,12 +67,16 @@ def test_model_trains_and_encodes(name, shape, value_range, architecture):
     changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True)]
     assert all(changed), f"{name}: some parameters never received an update"
     z = model.encode(datamodule.x[:10])
-    assert z.shape == (10, 3)
+    assert z.ndim == 2 and len(z) == 10
     assert torch.isfinite(z).all()
     assert all(np.isfinite(float(v)) for v in trainer.callback_metrics.values())
+    if model.assigns_clusters:
+        clusters = model.cluster_assign(datamodule.x[:10])
+        assert clusters.shape == (10,) and clusters.dtype == torch.int64
+        assert clusters.min() >= 0 and clusters.max() < datamodule.n_classes
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", TRAINABLE)
 def test_generated_and_reconstructed_images_are_data_shaped(name):
     datamodule = ArrayDataModule(_data((1, 8, 8)), batch_size=16, seed=0)
     model = build_model(
@@ -71,6 +84,7 @@ def test_generated_and_reconstructed_images_are_data_shaped(name):
         datamodule.input_shape,
         datamodule.value_range,
         datamodule.image_shape,
+        datamodule.n_classes,
     )
     reconstruction = model.reconstruct(datamodule.x[:5])
     assert reconstruction is None or reconstruction.shape == (5, 1, 8, 8)
@@ -118,3 +132,11 @@ def test_non_finite_loss_stops_training_and_names_the_step():
 def test_bad_model_options_are_user_errors(options, message):
     with pytest.raises(UserError, match=message):
         build_model(options, (12,), "real")
+
+
+def test_raw_codes_are_the_flattened_samples_and_nothing_trains():
+    datamodule = ArrayDataModule(_data((1, 4, 4)), batch_size=16, seed=0)
+    model = build_model({"name": "raw"}, datamodule.input_shape, "unit", (1, 4, 4))
+    assert not list(model.parameters())
+    _fit(model, datamodule)
+    torch.testing.assert_close(model.encode(datamodule.x), datamodule.x.flatten(1))

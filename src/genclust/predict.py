@@ -16,9 +16,11 @@ import joblib
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
+from sklearn.base import BaseEstimator
 
 from genclust.analysis.assign import assign_clusters
-from genclust.analysis.encode import encode_all
+from genclust.analysis.clustering import ModelClusters
+from genclust.analysis.encode import assign_all, encode_all
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table
 from genclust.data import build_datamodule
@@ -49,7 +51,12 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
             f"was trained on samples of shape {model.input_shape}"
         )
     z = encode_all(model, datamodule.ordered_batches(options["batch_size"]))
-    clusters, rule = _assign(z, analysis_dir, options["neighbors"])
+    clusterer = joblib.load(analysis_dir / CLUSTERER_FILE)
+    if isinstance(clusterer, ModelClusters):
+        clusters = assign_all(model, datamodule.ordered_batches(options["batch_size"]))
+        rule = "the model's own assignment"
+    else:
+        clusters, rule = _assign(clusterer, z, analysis_dir, options["neighbors"])
 
     np.save(out_dir / PREDICTIONS_NPY, clusters)
     rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
@@ -72,9 +79,10 @@ def _analysis_dir(run: FinishedRun, name: str | None) -> Path:
     return directory
 
 
-def _assign(z: np.ndarray, analysis_dir: Path, neighbors: int) -> tuple[np.ndarray, str]:
-    """Clusters of the codes z, and the rule that gave them."""
-    clusterer = joblib.load(analysis_dir / CLUSTERER_FILE)
+def _assign(
+    clusterer: BaseEstimator, z: np.ndarray, analysis_dir: Path, neighbors: int
+) -> tuple[np.ndarray, str]:
+    """Clusters of the codes z by a fitted clusterer, and the rule that gave them."""
     metrics = json.loads((analysis_dir / METRICS_FILE).read_text())
     with np.load(analysis_dir / LATENTS_FILE) as saved:
         train_z, train_clusters = saved["z"], saved["cluster"]

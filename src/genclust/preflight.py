@@ -102,9 +102,14 @@ def check_train_config(options: Mapping[str, Any]) -> CheckedRun:
     _check_deferred_trainer_options(trainer)
     datamodule = build_datamodule(sections["data"], seed=seed)
     model = build_model(
-        sections["model"], datamodule.input_shape, datamodule.value_range, datamodule.image_shape
+        sections["model"],
+        datamodule.input_shape,
+        datamodule.value_range,
+        datamodule.image_shape,
+        datamodule.n_classes,
     )
     _check_manual_optimization(model, trainer)
+    _check_pretraining_ends(model, trainer)
     plan = plan_analysis(
         sections["cluster"],
         sections["embed"],
@@ -112,6 +117,11 @@ def check_train_config(options: Mapping[str, Any]) -> CheckedRun:
         n_samples=datamodule.n_samples,
         seed=seed,
     )
+    if plan.uses_model_clusters and not model.assigns_clusters:
+        raise UserError(
+            f"cluster=model: model={sections['model']['name']} has no clusters of its own; "
+            "use model=vade|dec|clustergan, or another cluster="
+        )
     return CheckedRun(datamodule, model, plan)
 
 
@@ -179,6 +189,18 @@ def _check_deferred_trainer_options(trainer: Mapping[str, Any]) -> None:
     clip = trainer.get("gradient_clip_val")
     if clip is not None and not (math.isfinite(clip) and clip >= 0):
         raise UserError(f"trainer.gradient_clip_val must be null or a number >= 0 (got {clip})")
+
+
+def _check_pretraining_ends(model: GenerativeModel, trainer: Mapping[str, Any]) -> None:
+    """A cluster-aware model must leave its pretraining phase, or its clusters are never set."""
+    pretrain_epochs = getattr(model, "pretrain_epochs", 0)
+    max_epochs = trainer.get("max_epochs")
+    if pretrain_epochs and max_epochs is not None and max_epochs != -1:
+        if max_epochs <= pretrain_epochs:
+            raise UserError(
+                f"model.pretrain_epochs={pretrain_epochs} leaves no epoch for clustering with "
+                f"trainer.max_epochs={max_epochs}; train longer or pretrain less"
+            )
 
 
 def _check_manual_optimization(model: GenerativeModel, trainer: Mapping[str, Any]) -> None:

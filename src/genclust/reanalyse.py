@@ -14,7 +14,7 @@ import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from genclust.analysis.encode import encode_all
+from genclust.analysis.encode import assign_all, encode_all
 from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
 from genclust.data import build_datamodule
 from genclust.errors import UserError
@@ -42,6 +42,7 @@ def reanalyse(cfg: DictConfig) -> dict[str, Any]:
         build_logger(options["logger"]["name"], out_dir),
         hparams=hparams,
         extra={"run": str(run.path)},
+        model_clusters=codes.model_clusters,
     )
     print(f"\nanalysis dir: {out_dir}\n{format_metrics_table(metrics)}")
     return metrics
@@ -56,7 +57,12 @@ def _saved_or_recomputed_codes(run: FinishedRun) -> Codes:
     checkpoint = run.checkpoint()  # the run died in its analysis stage: encode again
     scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
     datamodule = build_datamodule(run.config["data"], run.config["seed"], scaling=scaling)
-    z = encode_all(
-        run.model(checkpoint), datamodule.ordered_batches(run.config["encode_batch_size"])
+    model = run.model(checkpoint)
+    batch_size = run.config["encode_batch_size"]
+    z = encode_all(model, datamodule.ordered_batches(batch_size))
+    model_clusters = (
+        assign_all(model, datamodule.ordered_batches(batch_size))
+        if model.assigns_clusters
+        else None
     )
-    return Codes(z, datamodule.y, datamodule.label_names)
+    return Codes(z, datamodule.y, datamodule.label_names, model_clusters)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf
 
+from genclust.analysis.stage import MODEL_CLUSTERS_KEY
 from genclust.errors import UserError
 from genclust.layout import CHECKPOINT_FILE, CONFIG_FILE, LATENTS_FILE
 from genclust.models import MODELS, GenerativeModel
@@ -23,6 +24,7 @@ class Codes:
     z: np.ndarray
     y: np.ndarray | None
     label_names: list[str] | None
+    model_clusters: np.ndarray | None = None  # a cluster-aware model's own assignment
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,12 @@ class FinishedRun:
         try:
             with np.load(path) as saved:
                 names = saved["label_names"].tolist() if "label_names" in saved else None
-                return Codes(saved["z"], saved["y"] if "y" in saved else None, names)
+                return Codes(
+                    saved["z"],
+                    saved["y"] if "y" in saved else None,
+                    names,
+                    saved[MODEL_CLUSTERS_KEY] if MODEL_CLUSTERS_KEY in saved else None,
+                )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise UserError(f"{path} is damaged or not genclust's: {error}") from None
 

@@ -48,6 +48,15 @@ CLUSTERERS: dict[str, ClustererSpec] = {
 }
 
 
+MODEL_CLUSTERS = "model"  # cluster=model: the model's own assignment, not a fitted clusterer
+
+
+class ModelClusters(BaseEstimator):
+    """Stands in for a clusterer under ``cluster=model``: the clusters are the model's own
+    (``ClusterModel.cluster_assign``), computed with the codes, so there is nothing to fit.
+    Saved as clusterer.joblib like any clusterer, so predict knows to ask the model."""
+
+
 def build_clusterer(
     name: str,
     params: Mapping[str, Any],
@@ -61,8 +70,10 @@ def build_clusterer(
     ``distance_threshold`` is set); ``random_state=seed`` is added where accepted unless set.
     ``n_samples``, when known before training, lets a too-large n_clusters fail at start.
     """
+    if name == MODEL_CLUSTERS:
+        return ModelClusters()
     if name not in CLUSTERERS:
-        choices = ", ".join(CLUSTERERS)
+        choices = ", ".join([*CLUSTERERS, MODEL_CLUSTERS])
         raise UserError(f"cluster={name!r} is not a clusterer (choose from: {choices})")
     spec = CLUSTERERS[name]
     kwargs = dict(params)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -12,9 +12,22 @@ from genclust.models.base import GenerativeModel
 
 def encode_all(model: GenerativeModel, batches: Iterable[torch.Tensor]) -> np.ndarray:
     """``model.encode`` of every batch, in order, as one float32 array (n, latent_dim)."""
+    return _map_batches(model, batches, lambda x: model.encode(x).float()).numpy()
+
+
+def assign_all(model: GenerativeModel, batches: Iterable[torch.Tensor]) -> np.ndarray:
+    """A cluster-aware model's own cluster of every sample, in order (int64)."""
+    return _map_batches(model, batches, model.cluster_assign).numpy().astype(np.int64)
+
+
+def _map_batches(
+    model: GenerativeModel,
+    batches: Iterable[torch.Tensor],
+    function: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
     was_training = model.training
     model.eval()
     with torch.inference_mode():
-        codes = [model.encode(batch.to(model.device)).float().cpu() for batch in batches]
+        outputs = [function(batch.to(model.device)).cpu() for batch in batches]
     model.train(was_training)
-    return torch.cat(codes).numpy()
+    return torch.cat(outputs)

@@ -19,7 +19,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from sklearn.base import BaseEstimator
 
 from genclust.analysis.assign import assign_clusters
-from genclust.analysis.clustering import build_clusterer, fit_predict
+from genclust.analysis.clustering import ModelClusters, build_clusterer, fit_predict
 from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores
@@ -32,10 +32,12 @@ log = logging.getLogger(__name__)
 
 CLUSTERED = "clustered"  # metrics.json: what the clusterer saw, the codes or a manifold of them
 CODES = "latent codes"
+MODEL = "the model's own assignment"  # metrics.json "clustered" under cluster=model
 FITTED_ON = "fitted_on"  # metrics.json, large code sets: size of the sample the clusterer saw
 ASSIGNED_BY = "assigned_by"  # ... and how the other codes got their cluster
 CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
 EMBEDDING_TAG = "embedding"
+MODEL_CLUSTERS_KEY = "model_cluster"  # latents.npz: a cluster-aware model's own assignment
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class AnalysisPlan:
     embed_params: Mapping[str, Any]
     seed: int
     fit_max_points: int | None = None  # None: fit on every code
+
+    @property
+    def uses_model_clusters(self) -> bool:
+        return isinstance(self.clusterer, ModelClusters)
 
     @property
     def reuses_manifold_as_embedding(self) -> bool:
@@ -71,6 +77,8 @@ def plan_analysis(
     )
     manifold = cluster_cfg.get("manifold") or {"method": "none"}
     manifold_params = dict(manifold.get("params") or {})
+    if isinstance(clusterer, ModelClusters) and manifold["method"] != "none":
+        raise UserError("cluster=model: the model assigns its own inputs; drop cluster/manifold")
     check_manifold_options(manifold["method"], manifold.get("n_components", 2), manifold_params)
     embed_params = dict(embed_cfg.get("params") or {})
     check_embed_options(embed_cfg["method"], embed_cfg.get("max_points"), embed_params)
@@ -83,7 +91,9 @@ def plan_analysis(
         embed_max_points=embed_cfg.get("max_points"),
         embed_params=embed_params,
         seed=seed,
-        fit_max_points=_fit_max_points(cluster_cfg.get("fit_max_points")),
+        fit_max_points=None
+        if isinstance(clusterer, ModelClusters)  # the model assigns every sample itself
+        else _fit_max_points(cluster_cfg.get("fit_max_points")),
     )
 
 
@@ -102,8 +112,17 @@ def analyse_codes(
     logger: TensorBoardLogger | None = None,
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    model_clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir."""
+    """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir.
+
+    ``model_clusters``: a cluster-aware model's own assignment of each sample; saved with the
+    codes, and the clusters themselves under cluster=model.
+    """
+    if plan.uses_model_clusters and model_clusters is None:
+        raise UserError(
+            "cluster=model needs a model with its own clusters (model=vade|dec|clustergan)"
+        )
     seconds: dict[str, float] = {}
     # Large code sets: manifold and clusterer are fitted on a seeded sample, the rest assigned.
     fitted = sample_indices(len(z), plan.fit_max_points, plan.seed)
@@ -112,8 +131,11 @@ def analyse_codes(
             z[fitted], plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
         )
     with _timed(seconds, "cluster"):
-        clusters = fit_predict(plan.clusterer, features)
         sampling: dict[str, Any] = {}
+        if plan.uses_model_clusters:
+            clusters = model_clusters
+        else:
+            clusters = fit_predict(plan.clusterer, features)
         if len(fitted) < len(z):
             clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
     with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds
@@ -130,6 +152,8 @@ def analyse_codes(
     arrays = {"z": z, "cluster": clusters}
     if y is not None:
         arrays["y"] = y
+    if model_clusters is not None:
+        arrays[MODEL_CLUSTERS_KEY] = model_clusters
     if label_names is not None:
         arrays["label_names"] = np.asarray(label_names, dtype=str)
     if embedding is not None:
@@ -153,7 +177,7 @@ def analyse_codes(
     metrics = {
         **scores,
         "n_samples": int(len(z)),
-        CLUSTERED: plan.manifold_method if plan.manifold_method != "none" else CODES,
+        CLUSTERED: _what_was_clustered(plan),
         **sampling,
         **(extra or {}),
     }
@@ -183,6 +207,12 @@ def _assign_the_rest(
         plan.clusterer, plan.manifold_method == "none", z[fitted], fitted_clusters, z[rest]
     )
     return clusters, {FITTED_ON: int(len(fitted)), ASSIGNED_BY: rule}
+
+
+def _what_was_clustered(plan: AnalysisPlan) -> str:
+    if plan.uses_model_clusters:
+        return MODEL
+    return plan.manifold_method if plan.manifold_method != "none" else CODES
 
 
 class _timed:

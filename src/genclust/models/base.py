@@ -35,6 +35,9 @@ class GenerativeModel(pl.LightningModule):
     # True when a backward pass leaves some parameters without gradient (a GAN's two players
     # take turns), which DistributedDataParallel must be told about.
     leaves_parameters_unused = False
+    # True for cluster-aware models (models/cluster_model.py), whose ``cluster_assign`` gives
+    # each sample its cluster; cluster=model uses it.
+    assigns_clusters = False
 
     def __init__(
         self,

@@ -1,0 +1,90 @@
+"""cluster=model end to end: a cluster-aware model's own assignment through train, cluster and
+predict, and the configs that cannot work refused before training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from tests.conftest import run_genclust
+
+from genclust.layout import ANALYSIS_DIR, LATENTS_FILE, METRICS_FILE
+
+QUICK = ("embed=none", "logger=none", "model.hidden_dims=[16]", "model.latent_dim=2")
+
+
+@pytest.fixture(scope="module")
+def dec_run(tmp_path_factory):
+    """model=dec, cluster=model on a small labelled CSV of three blobs."""
+    root = tmp_path_factory.mktemp("model_clusters")
+    x, y = make_blobs(n_samples=300, n_features=5, centers=3, random_state=0)
+    csv = root / "train.csv"
+    header = ",".join(f"f{i}" for i in range(5)) + ",kind"
+    np.savetxt(csv, np.c_[x, y], delimiter=",", header=header, comments="", fmt="%.5f")
+    data = ("data=csv", f"data.path={csv}", "data.label_column=kind")
+    result = run_genclust(
+        "train",
+        "model=dec",
+        "model.pretrain_epochs=3",
+        "trainer.max_epochs=6",
+        "data.batch_size=32",
+        "cluster=model",
+        f"hydra.run.dir={root / 'run'}",
+        *data,
+        *QUICK,
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return root, root / "run", data
+
+
+def test_train_scores_the_models_own_clusters(dec_run):
+    _, run_dir, _ = dec_run
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
+    assert metrics["clustered"] == "the model's own assignment"
+    assert metrics["acc"] > 0.8  # three well-separated blobs, chance is 1/3
+    with np.load(run_dir / LATENTS_FILE) as saved:
+        np.testing.assert_array_equal(saved["cluster"], saved["model_cluster"])
+
+
+def test_reanalysis_with_the_model_or_another_clusterer(dec_run):
+    root, run_dir, _ = dec_run
+    for clusterer in ("model", "kmeans"):
+        result = run_genclust(
+            "cluster", f"run={run_dir}", f"cluster={clusterer}", "cluster/manifold=none",
+            "embed=none", "logger=none", cwd=root,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+    model_dir, kmeans_dir = sorted((run_dir / ANALYSIS_DIR).iterdir())
+    with np.load(run_dir / LATENTS_FILE) as trained, np.load(model_dir / LATENTS_FILE) as again:
+        np.testing.assert_array_equal(trained["cluster"], again["cluster"])
+    metrics = json.loads((kmeans_dir / METRICS_FILE).read_text())
+    assert metrics["clustered"] == "latent codes" and metrics["acc"] > 0.8
+
+
+def test_predict_asks_the_model(dec_run):
+    root, run_dir, data = dec_run
+    result = run_genclust("predict", f"run={run_dir}", *data, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (out_dir,) = (run_dir / "predictions").iterdir()
+    summary = json.loads((out_dir / METRICS_FILE).read_text())
+    assert summary["assigned_by"] == "the model's own assignment"
+    with np.load(run_dir / LATENTS_FILE) as trained:  # the same samples: the same clusters
+        np.testing.assert_array_equal(np.load(out_dir / "predictions.npy"), trained["cluster"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (("model=vae", "cluster=model"), "model=vae has no clusters of its own"),
+        (("model=dec", "model.pretrain_epochs=5", "trainer.max_epochs=3"), "leaves no epoch"),
+        (("model=dec", "cluster=model", "cluster/manifold=umap"), "drop cluster/manifold"),
+    ],
+)
+def test_configs_that_cannot_work_are_refused_before_training(genclust, overrides, message):
+    result = genclust("train", *overrides, "logger=none")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Epoch" not in result.stderr  # refused before training
