@@ -16,7 +16,6 @@ from genclust.models import MODELS, build_model
 from genclust.models.base import NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
-
 TRAINABLE = sorted(set(MODELS) - {"raw"})  # raw has no parameters: tested on its own below
 
 

@@ -20,11 +20,13 @@ _INIT_BATCH = 4096  # samples encoded at a time when the clusters are initialise
 
 class ClusterModel(GenerativeModel):
     """Base of models with their own clusters. Subclasses implement ``cluster_probabilities``
-    and, when they have a pretraining phase, ``initialise_clusters``."""
+    and ``initialise_clusters`` (unless their clusters train from the start)."""
 
     assigns_clusters = True
     # Pretraining leaves the cluster parameters without gradient, which DDP must be told.
     leaves_parameters_unused = True
+    # False for models whose clusters train from the start (ClusterGAN): no initialising pass.
+    clusters_start_from_codes = True
 
     def __init__(
         self,
@@ -37,7 +39,7 @@ class ClusterModel(GenerativeModel):
         super().__init__(input_shape, value_range, image_shape)
         self.n_clusters = n_clusters
         self.pretrain_epochs = pretrain_epochs
-        # A buffer, so a resumed run knows its clusters were already set (and by what).
+        # A buffer, so a resumed run knows its clusters were already set.
         self.register_buffer("clusters_initialised", torch.tensor(False))
 
     @property
@@ -53,19 +55,23 @@ class ClusterModel(GenerativeModel):
         return self.cluster_probabilities(x).argmax(dim=1)
 
     def initialise_clusters(self, codes: torch.Tensor) -> None:
-        """Set the cluster parameters from the codes of all samples after pretraining."""
+        """Set the cluster parameters from the codes of all samples after pretraining
+        (models with ``clusters_start_from_codes``)."""
+        raise NotImplementedError
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()
-        if self.current_epoch >= self.pretrain_epochs and not self.clusters_initialised:
+        if self.current_epoch >= self.pretrain_epochs:
             # Every process encodes the same data and seeds the same fit, so DDP ranks agree.
-            self.initialise_clusters(self.encode_training_data())
-            self.clusters_initialised.fill_(True)
+            self._initialise_once()
 
     def on_train_end(self) -> None:
         # Training stopped inside pretraining (max_steps, Ctrl-C): set the clusters from the
         # pretrained codes, so the run still ends with a valid assignment.
-        if not self.clusters_initialised:
+        self._initialise_once()
+
+    def _initialise_once(self) -> None:
+        if self.clusters_start_from_codes and not self.clusters_initialised:
             self.initialise_clusters(self.encode_training_data())
             self.clusters_initialised.fill_(True)
 

@@ -39,6 +39,7 @@ ENCODER = "loss/encoder"
 class ClusterGAN(ClusterModel):
     main_loss = GENERATOR
     leaves_parameters_unused = True  # each player's update leaves the other's weights alone
+    clusters_start_from_codes = False  # the encoder's head assigns clusters from the start
 
     def __init__(
         self,
