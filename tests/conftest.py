@@ -8,6 +8,22 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
+
+
+def fit_briefly(model: pl.LightningModule, datamodule, **limits) -> pl.Trainer:
+    """Real Lightning training on the CPU for ``max_steps=`` or ``max_epochs=``; no files."""
+    trainer = pl.Trainer(
+        **limits,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
+    trainer.fit(model, datamodule=datamodule)
+    return trainer
+
 
 FAST_TRAINING = ("trainer.max_epochs=1", "embed=pca")
 

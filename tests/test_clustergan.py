@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
+from tests.conftest import fit_briefly
 from torch import nn
 
 from genclust.data.arrays import ArrayData
@@ -37,15 +37,7 @@ def test_short_fit_gives_valid_assignments():
     }
     model = build_model(options, datamodule.input_shape, "unit", None, datamodule.n_classes)
     assert model.n_clusters == 3  # n_clusters: null took the data's number of classes
-    trainer = pl.Trainer(
-        max_steps=9,  # three batches of two critic steps and one generator step
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    )
-    trainer.fit(model, datamodule=datamodule)
+    trainer = fit_briefly(model, datamodule, max_steps=9)  # 3 batches × (2 critic + 1 generator)
 
     assert trainer.global_step == 9
     clusters = model.cluster_assign(datamodule.x)

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
 import torch
+from tests.conftest import fit_briefly
 
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
@@ -50,17 +50,6 @@ def _blobs(n: int = 120) -> ArrayDataModule:
     return ArrayDataModule(data, batch_size=20, seed=0)
 
 
-def _fit(model: pl.LightningModule, datamodule: ArrayDataModule, epochs: int) -> None:
-    pl.Trainer(
-        max_epochs=epochs,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    ).fit(model, datamodule=datamodule)
-
-
 def test_dec_pretrains_places_centroids_then_trains_them():
     torch.manual_seed(0)
     datamodule = _blobs()
@@ -68,7 +57,9 @@ def test_dec_pretrains_places_centroids_then_trains_them():
     model = build_model(options, datamodule.input_shape, "real", None, datamodule.n_classes)
     assert model.n_clusters == 3 and not model.clusters_initialised
 
-    _fit(model, datamodule, epochs=2)  # pretraining only; on_train_end places the centroids
+    fit_briefly(
+        model, datamodule, max_epochs=2
+    )  # pretraining only; on_train_end places the centroids
     assert model.clusters_initialised
     placed = model.centroids.detach().clone()
     codes = model.encode(datamodule.x).detach()
@@ -77,7 +68,7 @@ def test_dec_pretrains_places_centroids_then_trains_them():
         torch.testing.assert_close(placed[k], codes[nearest == k].mean(0), atol=1e-4, rtol=1e-4)
 
     model = build_model(options, datamodule.input_shape, "real", None, datamodule.n_classes)
-    _fit(model, datamodule, epochs=4)  # two epochs of KL(P || Q) after pretraining
+    fit_briefly(model, datamodule, max_epochs=4)  # two epochs of KL(P || Q) after pretraining
     clusters = model.cluster_assign(datamodule.x)
     assert clusters.dtype == torch.int64 and set(clusters.tolist()) <= {0, 1, 2}
     assert len(set(clusters.tolist())) == 3  # three clear blobs: no cluster lost
@@ -91,7 +82,7 @@ def test_dec_without_reconstruction_leaves_the_decoder_alone():
     )
     decoder_before = [p.detach().clone() for p in model.decoder.parameters()]
     encoder_before = [p.detach().clone() for p in model.encoder.parameters()]
-    _fit(model, datamodule, epochs=1)
+    fit_briefly(model, datamodule, max_epochs=1)
     decoder_after, encoder_after = model.decoder.parameters(), model.encoder.parameters()
     assert all(map(torch.equal, decoder_before, decoder_after))
     assert not all(map(torch.equal, encoder_before, encoder_after))
@@ -111,7 +102,7 @@ def test_manifold_initialisation_puts_centroids_at_group_means():
     datamodule = _blobs()
     options = {"name": "dec", "latent_dim": 2, "hidden_dims": [16], "pretrain_epochs": 2}
     model = build_model({**options, "init": "tsne"}, datamodule.input_shape, "real", None, 3)
-    _fit(model, datamodule, epochs=2)
+    fit_briefly(model, datamodule, max_epochs=2)
     codes = model.encode(datamodule.x).detach()
     nearest = torch.cdist(codes, model.centroids.detach()).argmin(1)
     assert len(set(nearest.tolist())) == 3

@@ -6,8 +6,8 @@ import inspect
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
 import torch
+from tests.conftest import fit_briefly
 
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
@@ -29,19 +29,6 @@ def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> Arr
     return ArrayData(x=x, y=y, name="toy", value_range=value_range, image_shape=image_shape)
 
 
-def _fit(model: pl.LightningModule, datamodule: ArrayDataModule, steps: int = 4) -> pl.Trainer:
-    trainer = pl.Trainer(
-        max_steps=steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    )
-    trainer.fit(model, datamodule=datamodule)
-    return trainer
-
-
 @pytest.mark.parametrize("name", TRAINABLE)
 @pytest.mark.parametrize(
     ("shape", "value_range", "architecture"),
@@ -60,7 +47,7 @@ def test_model_trains_and_encodes(name, shape, value_range, architecture):
         datamodule.n_classes,
     )
     before = [p.detach().clone() for p in model.parameters()]
-    trainer = _fit(model, datamodule)
+    trainer = fit_briefly(model, datamodule, max_steps=4)
 
     assert trainer.global_step > 0
     changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True)]
@@ -113,7 +100,7 @@ def test_non_finite_loss_stops_training_and_names_the_step():
     datamodule = ArrayDataModule(huge, batch_size=16, seed=0)
     model = build_model({"name": "ae", "latent_dim": 2}, datamodule.input_shape, "real")
     with pytest.raises(NonFiniteLossError, match=r"loss/reconstruction became inf at step 0"):
-        _fit(model, datamodule)
+        fit_briefly(model, datamodule, max_steps=4)
 
 
 @pytest.mark.parametrize(
@@ -137,5 +124,5 @@ def test_raw_codes_are_the_flattened_samples_and_nothing_trains():
     datamodule = ArrayDataModule(_data((1, 4, 4)), batch_size=16, seed=0)
     model = build_model({"name": "raw"}, datamodule.input_shape, "unit", (1, 4, 4))
     assert not list(model.parameters())
-    _fit(model, datamodule)
+    fit_briefly(model, datamodule, max_steps=4)
     torch.testing.assert_close(model.encode(datamodule.x), datamodule.x.flatten(1))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
+from tests.conftest import fit_briefly
 
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
@@ -114,15 +114,7 @@ def test_two_phase_fit_starts_the_mixture_from_the_pretrained_codes():
         seen.append((codes.clone(), *(p.detach().clone() for p in model.prior())))
 
     model.initialise_clusters = spy
-    trainer = pl.Trainer(
-        max_epochs=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-    )
-    trainer.fit(model, datamodule=datamodule)
+    trainer = fit_briefly(model, datamodule, max_epochs=2)
 
     assert len(seen) == 1 and bool(model.clusters_initialised)
     codes, log_weights, means, log_vars = seen[0]
