@@ -51,16 +51,21 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     timings_path = args.out / TIMINGS
-    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     for recipe in args.recipes:
         for seed in args.seeds:
             run_dir = args.out / recipe / f"seed_{seed}"
             if (run_dir / METRICS_FILE).is_file():
                 continue
             seconds = _train(recipe, seed, run_dir, args.overrides)
+            # Read again just before writing: another benchmark may share the folder.
+            timings = _read_timings(timings_path)
             timings[str(run_dir)] = timings.get(str(run_dir), 0.0) + seconds
             write_json(timings_path, timings)
-    print(_table(args.recipes, args.seeds, args.out, timings))
+    print(_table(args.recipes, args.seeds, args.out, _read_timings(timings_path)))
+
+
+def _read_timings(path: Path) -> dict[str, float]:
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _train(recipe: str, seed: int, run_dir: Path, overrides: list[str]) -> float:
