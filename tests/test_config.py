@@ -15,7 +15,7 @@ from genclust.analysis.embedding import check_embed_options
 from genclust.data import DATAMODULE_KEYS
 from genclust.data.readers import SOURCES
 from genclust.models import build_model
-from genclust.preflight import check_train_config
+from genclust.preflight import check_train_config, spell_group_choices
 from genclust.run_dir import RUN_ID, register_resolvers
 from genclust.train import build_logger, build_trainer
 from genclust.validation import check_arguments
@@ -83,3 +83,13 @@ def test_every_config_line_is_commented():
         for line in path.read_text().splitlines():
             if line.strip() and not line.startswith(("defaults:", "  - _self_")):
                 assert "#" in line, f"{path}: uncommented line {line!r}"
+
+
+def test_a_nested_group_can_be_chosen_with_a_dot_too():
+    spelled = spell_group_choices(
+        ["cluster.manifold=umap", "cluster.manifold.n_components=5", "model.latent_dim=3"]
+    )
+    assert spelled == ["cluster/manifold=umap", "cluster.manifold.n_components=5", spelled[2]]
+    cfg = _compose(*spelled)
+    assert cfg["cluster"]["manifold"]["method"] == "umap"
+    assert cfg["cluster"]["manifold"]["n_components"] == 5

@@ -116,8 +116,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"genclust: error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
         sys.exit(EXIT_USER_ERROR)
     register_resolvers()
-    from genclust.preflight import check_overrides
+    from genclust.preflight import check_overrides, spell_group_choices
 
+    overrides = spell_group_choices(overrides)
     try:  # Hydra itself answers a non-name group choice (model=null) with a traceback
         check_overrides(overrides)
     except UserError as error:

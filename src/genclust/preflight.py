@@ -49,6 +49,19 @@ class CheckedRun:
     plan: AnalysisPlan
 
 
+def spell_group_choices(overrides: Sequence[str]) -> list[str]:
+    """``cluster.manifold=umap`` written the way other keys are: Hydra needs a nested config
+    group chosen as ``cluster/manifold=umap`` and fails on the dotted form with a traceback,
+    so the dotted form of a group is rewritten to Hydra's."""
+    groups = _config_groups()
+    spelled = []
+    for text in overrides:
+        key, equals, value = text.partition("=")
+        group = key.replace(".", "/")
+        spelled.append(f"{group}={value}" if equals and "." in key and group in groups else text)
+    return spelled
+
+
 def check_overrides(overrides: Sequence[str]) -> None:
     """Refuse a config group set to a non-name (``model=null``, ``model=1``): Hydra's defaults
     list fails on those with a ValueError and a traceback. Call before Hydra composes."""
