@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from genclust.run_dir import register_resolvers
 
 
 def fit_briefly(model: pl.LightningModule, datamodule, **limits) -> pl.Trainer:
@@ -23,6 +27,15 @@ def fit_briefly(model: pl.LightningModule, datamodule, **limits) -> pl.Trainer:
     )
     trainer.fit(model, datamodule=datamodule)
     return trainer
+
+
+def compose_train(*overrides: str, with_hydra: bool = False):
+    """conf/train.yaml composed with ``overrides`` as plain Python (or, with_hydra, the raw
+    config with its hydra node), the way the CLI composes it."""
+    register_resolvers()
+    with initialize_config_module("genclust.conf", version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=with_hydra)
+    return cfg if with_hydra else OmegaConf.to_container(cfg, resolve=True)
 
 
 FAST_TRAINING = ("trainer.max_epochs=1", "embed=pca")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
+from tests.conftest import compose_train
 
 from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.embedding import check_embed_options
@@ -17,7 +16,7 @@ from genclust.data.mnist import DEBIAN_FASHION_MNIST
 from genclust.data.readers import SOURCES
 from genclust.models import build_model
 from genclust.preflight import check_train_config, spell_group_choices
-from genclust.run_dir import RUN_ID, register_resolvers
+from genclust.run_dir import RUN_ID
 from genclust.train import build_logger, build_trainer
 from genclust.validation import check_arguments
 
@@ -33,15 +32,8 @@ def _options(group: str) -> list[str]:
     )
 
 
-def _compose(*overrides: str, with_hydra: bool = False):
-    register_resolvers()
-    with initialize_config_module("genclust.conf", version_base="1.3"):
-        cfg = compose("train", overrides=list(overrides), return_hydra_config=with_hydra)
-    return cfg if with_hydra else OmegaConf.to_container(cfg, resolve=True)
-
-
 def test_defaults_are_the_documented_ones():
-    cfg = _compose()
+    cfg = compose_train()
     assert cfg["model"]["name"] == "vae" and cfg["data"]["name"] == "digits"
     assert cfg["cluster"]["name"] == "kmeans" and cfg["embed"]["method"] == "tsne"
     assert cfg["trainer"]["accelerator"] == "cpu" and cfg["logger"]["name"] == "tensorboard"
@@ -49,7 +41,7 @@ def test_defaults_are_the_documented_ones():
 
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in _options(g)])
 def test_every_group_option_composes_and_builds(group, option, tmp_path):
-    composed = _compose(f"{group}={option}")
+    composed = compose_train(f"{group}={option}")
     if group == "experiment":  # a whole recipe: everything train checks before training
         if composed["data"]["name"] == "fashion_mnist" and not DEBIAN_FASHION_MNIST.is_dir():
             pytest.skip("dataset-fashion-mnist not installed")
@@ -76,7 +68,7 @@ def test_every_group_option_composes_and_builds(group, option, tmp_path):
 
 
 def test_run_dirs_are_unique_per_process_and_under_outputs():
-    run_dir = _compose(with_hydra=True).hydra.run.dir
+    run_dir = compose_train(with_hydra=True).hydra.run.dir
     assert run_dir.startswith("outputs/")
     assert run_dir.endswith(f"_{RUN_ID}")  # same-second runs differ by their process's id
 
@@ -93,6 +85,6 @@ def test_a_nested_group_can_be_chosen_with_a_dot_too():
         ["cluster.manifold=umap", "cluster.manifold.n_components=5", "model.latent_dim=3"]
     )
     assert spelled == ["cluster/manifold=umap", "cluster.manifold.n_components=5", spelled[2]]
-    cfg = _compose(*spelled)
+    cfg = compose_train(*spelled)
     assert cfg["cluster"]["manifold"]["method"] == "umap"
     assert cfg["cluster"]["manifold"]["n_components"] == 5

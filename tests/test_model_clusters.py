@@ -8,9 +8,11 @@ import json
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from tests.conftest import run_genclust
+from tests.conftest import compose_train, run_genclust
 
+from genclust.errors import UserError
 from genclust.layout import ANALYSIS_DIR, LATENTS_FILE, METRICS_FILE
+from genclust.preflight import check_train_config, spell_group_choices
 
 QUICK = ("embed=none", "logger=none", "model.hidden_dims=[16]", "model.latent_dim=2")
 
@@ -75,16 +77,21 @@ def test_predict_asks_the_model(dec_run):
         np.testing.assert_array_equal(np.load(out_dir / "predictions.npy"), trained["cluster"])
 
 
+def test_cluster_model_without_a_cluster_aware_model_is_refused_before_training(genclust):
+    result = genclust("train", "model=vae", "cluster=model", "logger=none")
+    assert result.returncode == 2
+    assert "model=vae has no clusters of its own" in result.stderr
+    assert "Epoch" not in result.stderr  # refused before training
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (("model=vae", "cluster=model"), "model=vae has no clusters of its own"),
         (("model=dec", "model.pretrain_epochs=5", "trainer.max_epochs=3"), "leaves no epoch"),
-        (("model=dec", "cluster=model", "cluster/manifold=umap"), "drop cluster/manifold"),
+        (("model=dec", "cluster=model", "cluster.manifold=umap"), "drop cluster/manifold"),
     ],
 )
-def test_configs_that_cannot_work_are_refused_before_training(genclust, overrides, message):
-    result = genclust("train", *overrides, "logger=none")
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Epoch" not in result.stderr  # refused before training
+def test_configs_that_cannot_work_fail_the_checks_train_makes(overrides, message):
+    options = compose_train(*spell_group_choices(overrides))
+    with pytest.raises(UserError, match=message):
+        check_train_config(options)
