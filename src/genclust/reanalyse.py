@@ -14,7 +14,7 @@ import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from genclust.analysis.encode import assign_all, encode_all
+from genclust.analysis.encode import encode_and_assign
 from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
 from genclust.data import build_datamodule
 from genclust.errors import UserError
@@ -57,12 +57,7 @@ def _saved_or_recomputed_codes(run: FinishedRun) -> Codes:
     checkpoint = run.checkpoint()  # the run died in its analysis stage: encode again
     scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
     datamodule = build_datamodule(run.config["data"], run.config["seed"], scaling=scaling)
-    model = run.model(checkpoint)
-    batch_size = run.config["encode_batch_size"]
-    z = encode_all(model, datamodule.ordered_batches(batch_size))
-    model_clusters = (
-        assign_all(model, datamodule.ordered_batches(batch_size))
-        if model.assigns_clusters
-        else None
+    z, model_clusters = encode_and_assign(
+        run.model(checkpoint), datamodule, run.config["encode_batch_size"]
     )
     return Codes(z, datamodule.y, datamodule.label_names, model_clusters)

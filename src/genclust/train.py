@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from genclust.analysis.encode import assign_all, encode_all
+from genclust.analysis.encode import encode_and_assign
 from genclust.analysis.stage import analyse_codes, format_metrics_table
 from genclust.errors import UserError
 from genclust.interruption import InterruptionReport
@@ -59,13 +59,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         return {}
 
     started = time.perf_counter()
-    batch_size = options["encode_batch_size"]
-    z = encode_all(model, datamodule.ordered_batches(batch_size))
-    model_clusters = (
-        assign_all(model, datamodule.ordered_batches(batch_size))
-        if model.assigns_clusters
-        else None
-    )
+    z, model_clusters = encode_and_assign(model, datamodule, options["encode_batch_size"])
     encode_seconds = round(time.perf_counter() - started, 3)
     metrics = analyse_codes(
         z,

@@ -20,6 +20,14 @@ def assign_all(model: GenerativeModel, batches: Iterable[torch.Tensor]) -> np.nd
     return _map_batches(model, batches, model.cluster_assign).numpy().astype(np.int64)
 
 
+def encode_and_assign(model: GenerativeModel, datamodule, batch_size: int):
+    """Codes of every sample and, for a cluster-aware model, its own clusters (else None)."""
+    z = encode_all(model, datamodule.ordered_batches(batch_size))
+    if not model.assigns_clusters:
+        return z, None
+    return z, assign_all(model, datamodule.ordered_batches(batch_size))
+
+
 def _map_batches(
     model: GenerativeModel,
     batches: Iterable[torch.Tensor],
