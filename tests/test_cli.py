@@ -11,8 +11,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tests.conftest import run_genclust
 
-from genclust.analysis.metrics import LABEL_METRICS
 from genclust.analysis.stage import EMBEDDING_TAG, LATENTS_FILE, METRICS_FILE
+from genclust.config.metrics import LABEL_METRICS
 from genclust.models.base import EPOCH_SUFFIX, RECONSTRUCTION_GRID, SAMPLE_GRID, STEP_SUFFIX
 from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
 

@@ -8,18 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from genclust.analysis.metrics import (
+from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy, clustering_scores
+from genclust.config.metrics import (
     ACC,
     ARI,
     LABEL_METRICS,
     N_CLUSTERS,
     NMI,
     NOISE_FRACTION,
-    NOISE_LABEL,
     SILHOUETTE,
     SILHOUETTE_NOTE,
-    cluster_accuracy,
-    clustering_scores,
 )
 
 

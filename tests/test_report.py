@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from genclust.analysis.metrics import (
+from genclust.config.metrics import (
     ACC,
     ARI,
     LABEL_METRICS,

@@ -20,7 +20,8 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from genclust.analysis.metrics import (
+from genclust.analysis.stage import AnalysisPlan, plan_analysis
+from genclust.config.metrics import (
     ACC,
     ARI,
     N_CLUSTERS,
@@ -28,7 +29,6 @@ from genclust.analysis.metrics import (
     NOISE_FRACTION,
     SILHOUETTE,
 )
-from genclust.analysis.stage import AnalysisPlan, plan_analysis
 from genclust.data import ArrayDataModule, build_datamodule
 from genclust.errors import UserError
 from genclust.models import GenerativeModel, build_model

@@ -1,6 +1,6 @@
 """Scores for a clustering of latent codes: label agreement (ACC, NMI, ARI) and cluster shape.
 
-Metric names are defined here once; the pipeline, the report and the logger use these constants.
+Metric names come from genclust.config.metrics, where they are defined once.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 
-NOISE_LABEL = -1
+from genclust.config.metrics import (
+    ACC,
+    ARI,
+    N_CLUSTERS,
+    NMI,
+    NOISE_FRACTION,
+    SILHOUETTE,
+    SILHOUETTE_NOTE,
+)
 
-ACC = "acc"
-NMI = "nmi"
-ARI = "ari"
-SILHOUETTE = "silhouette"
-SILHOUETTE_NOTE = "silhouette_note"
-N_CLUSTERS = "n_clusters"
-NOISE_FRACTION = "noise_fraction"
-LABEL_METRICS = (ACC, NMI, ARI)
+NOISE_LABEL = -1
 
 
 def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

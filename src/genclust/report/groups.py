@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from genclust.analysis.metrics import ACC, LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
+from genclust.config.metrics import ACC, LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
 from genclust.report.runs import FAILED, OK, RunRecord
 
 # Config keys that do not change a run's scores: runs differing only in these are repetitions of

@@ -10,8 +10,8 @@ from typing import IO
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from genclust.analysis.metrics import N_CLUSTERS
 from genclust.analysis.plots import PALETTE, save_figure
+from genclust.config.metrics import N_CLUSTERS
 from genclust.files import write_atomic
 from genclust.report.groups import (
     REPORT_METRICS,

@@ -1,0 +1,1 @@
+"""What a user can configure, as typed schemas, and the names configs refer to (light imports)."""

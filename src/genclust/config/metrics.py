@@ -1,0 +1,24 @@
+"""Metric names, defined once: the analysis writes them, the report ranks by them, a sweep
+optimises one of them (``objective``), and each says which way is better.
+
+No heavy imports here: the command line validates ``objective`` before loading torch.
+"""
+
+ACC = "acc"
+NMI = "nmi"
+ARI = "ari"
+SILHOUETTE = "silhouette"
+SILHOUETTE_NOTE = "silhouette_note"
+N_CLUSTERS = "n_clusters"
+NOISE_FRACTION = "noise_fraction"
+LABEL_METRICS = (ACC, NMI, ARI)
+LOWER_IS_BETTER = frozenset({NOISE_FRACTION, N_CLUSTERS})
+
+
+def direction(metric: str) -> str:
+    """``minimize`` or ``maximize``: how a sweeper should treat ``metric``.
+
+    >>> direction("acc"), direction("noise_fraction")
+    ('maximize', 'minimize')
+    """
+    return "minimize" if metric in LOWER_IS_BETTER else "maximize"
