@@ -24,8 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from genclust.files import write_json
-from genclust.layout import CONFIG_FILE, METRICS_FILE
+from genclust.rundir.files import write_json
+from genclust.rundir.names import CONFIG_FILE, METRICS_FILE
 
 # recipe → (what it reproduces, published ACC, NMI) on all 70k Fashion-MNIST
 RECIPES: dict[str, tuple[str, float | None, float | None]] = {

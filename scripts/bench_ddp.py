@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from genclust.layout import METRICS_FILE
+from genclust.rundir.names import METRICS_FILE
 
 N_TRAIN = 70000  # data=fashion_mnist uses all 70k images
 

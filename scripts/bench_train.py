@@ -24,17 +24,15 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
 
-from genclust.analysis.encode import encode_all
 from genclust.analysis.stage import analyse_codes, plan_analysis
+from genclust.commands.training import build_logger, build_trainer
+from genclust.config.load import load
 from genclust.data import build_datamodule
 from genclust.models import build_model
+from genclust.models.encode import encode_all
 from genclust.models.likelihood import reconstruction_nll
 from genclust.models.vae import gaussian_kl
-from genclust.run_dir import register_resolvers
-from genclust.train import build_logger, build_trainer
 
 OVERRIDES = [
     "model=vae",
@@ -53,13 +51,11 @@ def main() -> None:
     parser.add_argument("--skip-analysis", action="store_true")
     args = parser.parse_args()
 
-    register_resolvers()
-    with initialize_config_module("genclust.conf", version_base="1.3"):
-        cfg = OmegaConf.to_container(compose("train", overrides=OVERRIDES), resolve=True)
-    datamodule = build_datamodule(cfg["data"], seed=0)
+    cfg = load("train", OVERRIDES)
+    datamodule = build_datamodule(cfg.data, seed=0)
     n = datamodule.n_samples
     print(
-        f"Fashion-MNIST: {n} images, batch {cfg['data']['batch_size']}, torch threads "
+        f"Fashion-MNIST: {n} images, batch {cfg.data.batch_size}, torch threads "
         f"{torch.get_num_threads()}, one epoch per timing, best of {args.repeats}"
     )
 
@@ -91,7 +87,7 @@ def main() -> None:
 def _new_model(cfg, datamodule):
     torch.manual_seed(0)
     return build_model(
-        cfg["model"], datamodule.input_shape, datamodule.value_range, datamodule.image_shape
+        cfg.model, datamodule.input_shape, datamodule.value_range, datamodule.image_shape
     )
 
 
@@ -106,8 +102,8 @@ def _vae_loss(model, x: torch.Tensor, beta: float) -> torch.Tensor:
 def _hand_written_epoch(cfg, datamodule) -> float:
     """The loop a researcher would write: shuffled index slices, VAE loss, Adam."""
     model = _new_model(cfg, datamodule)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["model"]["lr"])
-    beta, batch_size, x_all = cfg["model"]["beta"], cfg["data"]["batch_size"], datamodule.x
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.model.lr)
+    beta, batch_size, x_all = cfg.model.beta, cfg.data.batch_size, datamodule.x
     started = time.perf_counter()
     order = torch.randperm(len(x_all))
     for index in order.split(batch_size)[: len(x_all) // batch_size]:  # drop the partial batch
@@ -133,7 +129,7 @@ class _BareVAE(pl.LightningModule):
 
 
 def _bare_lightning_epoch(cfg, datamodule) -> float:
-    module = _BareVAE(_new_model(cfg, datamodule), cfg["model"]["beta"], cfg["model"]["lr"])
+    module = _BareVAE(_new_model(cfg, datamodule), cfg.model.beta, cfg.model.lr)
     trainer = pl.Trainer(
         max_epochs=1,
         accelerator="cpu",
@@ -151,7 +147,7 @@ def _genclust_epoch(cfg, datamodule, run_dir: Path):
     """genclust's training exactly as `genclust train` sets it up."""
     model = _new_model(cfg, datamodule)
     run_dir.mkdir(parents=True)
-    trainer = build_trainer(cfg["trainer"], run_dir, build_logger(cfg["logger"]["name"], run_dir))
+    trainer = build_trainer(cfg.trainer, run_dir, build_logger(cfg.logger, run_dir))
     started = time.perf_counter()
     trainer.fit(model, datamodule=datamodule)
     return time.perf_counter() - started, model
@@ -159,11 +155,9 @@ def _genclust_epoch(cfg, datamodule, run_dir: Path):
 
 def _time_analysis(cfg, datamodule, model, out_dir: Path) -> None:
     out_dir.mkdir()
-    plan = plan_analysis(
-        cfg["cluster"], cfg["embed"], datamodule.n_classes, datamodule.n_samples, seed=0
-    )
+    plan = plan_analysis(cfg.cluster, cfg.embed, datamodule.n_classes, datamodule.n_samples, 0)
     started = time.perf_counter()
-    z = encode_all(model, datamodule.ordered_batches(cfg["encode_batch_size"]))
+    z = encode_all(model, datamodule.ordered_batches(cfg.encode_batch_size))
     encode_seconds = time.perf_counter() - started
     metrics = analyse_codes(z, datamodule.y, datamodule.label_names, plan, out_dir)
     total = time.perf_counter() - started

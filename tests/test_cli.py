@@ -1,4 +1,4 @@
-"""The real CLI in a subprocess: a whole run, its files, its TensorBoard events, its errors."""
+"""The real CLI: a whole run, its files, its TensorBoard events, its errors."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tests.conftest import run_genclust
 
-from genclust.analysis.stage import EMBEDDING_TAG, LATENTS_FILE, METRICS_FILE
+from genclust.analysis.stage import EMBEDDING_TAG
 from genclust.config.metrics import LABEL_METRICS
 from genclust.models.base import EPOCH_SUFFIX, RECONSTRUCTION_GRID, SAMPLE_GRID, STEP_SUFFIX
 from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
+from genclust.rundir.names import LATENTS_FILE, METRICS_FILE
 
 
 @pytest.fixture(scope="module")

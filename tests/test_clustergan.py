@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tests.conftest import fit_briefly
+from tests.conftest import fit_briefly, options
 from torch import nn
 
 from genclust.data.arrays import ArrayData
@@ -28,14 +28,8 @@ def _datamodule(shape: tuple[int, ...], n: int = 48) -> ArrayDataModule:
 
 def test_short_fit_gives_valid_assignments():
     datamodule = _datamodule((12,))
-    options = {
-        "name": "clustergan",
-        "n_clusters": None,
-        "latent_dim": 3,
-        "hidden_dims": [16],
-        "critic_steps": 2,
-    }
-    model = build_model(options, datamodule.input_shape, "unit", None, datamodule.n_classes)
+    clustergan = options("model", "clustergan", latent_dim=3, hidden_dims=[16], critic_steps=2)
+    model = build_model(clustergan, datamodule.input_shape, "unit", None, datamodule.n_classes)
     assert model.n_clusters == 3  # n_clusters: null took the data's number of classes
     trainer = fit_briefly(model, datamodule, max_steps=9)  # 3 batches × (2 critic + 1 generator)
 

@@ -1,24 +1,27 @@
-"""Every option of every config group in the shipped conf/ composes and builds."""
+"""Every option of every config group in the shipped conf/ composes, passes its schema and
+builds; the schemas offer exactly what the code they configure accepts."""
 
 from __future__ import annotations
 
+import inspect
+import typing
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
-from tests.conftest import compose_train
+from lightning_fabric.connector import _PRECISION_INPUT
+from tests.conftest import compose_train, options, train_config
 
 from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.embedding import check_embed_options
-from genclust.data import DATAMODULE_KEYS
+from genclust.commands.prepare import prepare_run
+from genclust.commands.training import build_logger, build_trainer
+from genclust.config.overrides import spell_group_choices
+from genclust.config.resolvers import start_new_run
+from genclust.config.trainer import Precision, TrainerOptions
 from genclust.data.mnist import DEBIAN_FASHION_MNIST
-from genclust.data.readers import SOURCES
 from genclust.models import build_model
-from genclust.preflight import check_train_config, spell_group_choices
-from genclust.run_dir import RUN_ID
-from genclust.train import build_logger, build_trainer
-from genclust.validation import check_arguments
 
 CONF = files("genclust.conf")
 GROUPS = ("model", "data", "trainer", "cluster", "embed", "logger", "experiment")
@@ -41,36 +44,50 @@ def test_defaults_are_the_documented_ones():
 
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in _options(g)])
 def test_every_group_option_composes_and_builds(group, option, tmp_path):
-    composed = compose_train(f"{group}={option}")
     if group == "experiment":  # a whole recipe: everything train checks before training
-        if composed["data"]["name"] == "fashion_mnist" and not DEBIAN_FASHION_MNIST.is_dir():
+        config = train_config(f"experiment={option}")
+        if config.data.name == "fashion_mnist" and not DEBIAN_FASHION_MNIST.is_dir():
             pytest.skip("dataset-fashion-mnist not installed")
-        check_train_config(composed)
+        prepare_run(config)
         return
-    cfg = composed[group]
+    section = options(group, option)
     if group == "model":
-        build_model(cfg, (1, 8, 8), "unit", (1, 8, 8), n_classes=3)
-    elif group == "data":
-        reader_options = {k: v for k, v in cfg.items() if k not in DATAMODULE_KEYS}
-        check_arguments(SOURCES[cfg["name"]], reader_options, "data")
-    elif group == "trainer":
-        check_arguments(pl.Trainer, cfg, "trainer")
-        if cfg["accelerator"] == "cpu":
-            assert isinstance(build_trainer(cfg, tmp_path, None), pl.Trainer)
+        build_model(section, (1, 8, 8), "unit", (1, 8, 8), n_classes=3)
+    elif group == "trainer" and section.accelerator == "cpu":
+        assert isinstance(build_trainer(section, tmp_path, None), pl.Trainer)
     elif group == "cluster":
         build_clusterer(
-            cfg["name"], cfg.get("params") or {}, cfg.get("n_clusters") or 3, seed=0, n_samples=100
+            section.name,
+            getattr(section, "params", {}),
+            getattr(section, "n_clusters", None) or 3,
+            seed=0,
+            n_samples=100,
         )
     elif group == "embed":
-        check_embed_options(cfg["method"], cfg.get("max_points"), cfg.get("params") or {})
+        check_embed_options(section.method, section.max_points, section.params)
     elif group == "logger":
-        build_logger(cfg["name"], tmp_path)
+        build_logger(section, tmp_path)
 
 
-def test_run_dirs_are_unique_per_process_and_under_outputs():
-    run_dir = compose_train(with_hydra=True).hydra.run.dir
-    assert run_dir.startswith("outputs/")
-    assert run_dir.endswith(f"_{RUN_ID}")  # same-second runs differ by their process's id
+def test_trainer_options_are_lightning_trainer_arguments():
+    arguments = inspect.signature(pl.Trainer).parameters
+    assert set(TrainerOptions.model_fields) <= set(arguments)
+    precisions = {str(value) for value in _flat_literals(_PRECISION_INPUT)}
+    assert {str(value) for value in typing.get_args(Precision)} <= precisions
+
+
+def _flat_literals(annotation) -> list:
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return list(args)
+    return [value for arg in args for value in _flat_literals(arg)]
+
+
+def test_run_dirs_are_unique_per_command_and_under_outputs():
+    first = compose_train(with_hydra=True).hydra.run.dir
+    assert first.startswith("outputs/")
+    start_new_run()
+    assert compose_train(with_hydra=True).hydra.run.dir != first  # same second, new id
 
 
 def test_every_config_line_is_commented():

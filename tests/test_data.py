@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import struct
 from pathlib import Path
 
@@ -11,15 +12,19 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
+from pydantic import TypeAdapter
+from tests.conftest import compose_train, options
 
+from genclust.config.data import AnyDataOptions
+from genclust.config.load import validate
 from genclust.data import (
-    DATAMODULE_KEYS,
     SOURCES,
     ArrayData,
     ArrayDataModule,
     IndexBatchLoader,
     build_datamodule,
 )
+from genclust.data.build import reader_options
 from genclust.data.mnist import DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES
 from genclust.data.readers import (
     load_csv,
@@ -30,7 +35,6 @@ from genclust.data.readers import (
     read_idx,
 )
 from genclust.errors import UserError
-from genclust.validation import check_arguments
 
 CONF_DATA = Path(__file__).parents[1] / "conf" / "data"
 _IDX_CODES = {np.uint8: 0x08, np.int32: 0x0C, np.float32: 0x0D}
@@ -405,20 +409,23 @@ def test_datamodule_under_a_trainer_reshuffles_each_epoch(monkeypatch):
     assert torch.equal(model.seen[1], next(iter(loader)))
 
 
-def test_build_datamodule_checks_options_first():
-    dm = build_datamodule(
-        {"name": "blobs", "batch_size": 16, "standardize": True, "n_samples": 40, "centers": 2},
-        seed=0,
-    )
+def test_build_datamodule_reads_the_options():
+    dm = build_datamodule(options("data", "blobs", n_samples=40, centers=2), seed=0)
     assert dm.n_samples == 40 and dm.n_classes == 2 and dm.value_range == "real"
-    with pytest.raises(UserError, match="unknown option 'n_sample'"):
-        build_datamodule({"name": "blobs", "batch_size": 16, "n_sample": 40}, seed=0)
-    with pytest.raises(UserError, match=r"data.batch_size must be a positive integer \(got 0\)"):
-        build_datamodule({"name": "digits", "batch_size": 0}, seed=0)
-    with pytest.raises(UserError, match="data.name must be one of digits, mnist"):
-        build_datamodule({"name": "imagenet", "batch_size": 1}, seed=0)
-    with pytest.raises(UserError, match="data.n_samples"):
-        build_datamodule({"name": "blobs", "batch_size": 1, "n_samples": -5}, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data=blobs", "+data.n_sample=40"], "data.n_sample: no such option; did you mean"),
+        (["data.batch_size=0"], "data.batch_size: Input should be greater than or equal to 1"),
+        (["data=blobs", "data.name=imagenet"], "data.name: 'imagenet' is not one of"),
+        (["data=blobs", "data.n_samples=-5"], "data.n_samples"),
+    ],
+)
+def test_bad_data_options_are_one_message(overrides, message):
+    with pytest.raises(UserError, match=message):
+        validate("train", compose_train(*overrides))
 
 
 # --- conf/data ---------------------------------------------------------------------------
@@ -430,8 +437,9 @@ def test_every_source_has_a_config():
 
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_config_matches_its_reader(name):
+    """The schema of conf/data/<name>.yaml offers exactly the reader's parameters."""
     cfg = OmegaConf.to_container(OmegaConf.load(CONF_DATA / f"{name}.yaml"))
     assert cfg["name"] == name
-    assert isinstance(cfg["batch_size"], int) and isinstance(cfg["standardize"], bool)
-    options = {k: v for k, v in cfg.items() if k not in DATAMODULE_KEYS}
-    check_arguments(SOURCES[name], options, "data")
+    checked = TypeAdapter(AnyDataOptions).validate_python(cfg)
+    parameters = inspect.signature(SOURCES[name]).parameters
+    assert set(reader_options(checked)) == set(parameters)

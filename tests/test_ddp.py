@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.conftest import run_genclust
+from tests.conftest import run_genclust_process
 
-from genclust.layout import CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
+from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
 
 DDP = (
     "trainer=ddp_cpu",
@@ -19,7 +19,7 @@ DDP = (
 
 
 def _train_with_two_processes(tmp_path, model: str):
-    result = run_genclust("train", *DDP, f"model={model}", cwd=tmp_path)
+    result = run_genclust_process("train", *DDP, f"model={model}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dirs = [path.parent for path in (tmp_path / "outputs").glob("*/*/.hydra")]
     assert len(run_dirs) == 1, f"one run must make one run dir, got {run_dirs}"
@@ -45,8 +45,8 @@ def test_other_models_train_with_two_processes(tmp_path, model):
     _train_with_two_processes(tmp_path, model)
 
 
-def test_joblib_launcher_runs_sweep_members_in_parallel(genclust, tmp_path):
-    result = genclust(
+def test_joblib_launcher_runs_sweep_members_in_parallel(tmp_path):
+    result = run_genclust_process(
         "train",
         "-m",
         "hydra/launcher=joblib",
@@ -58,6 +58,7 @@ def test_joblib_launcher_runs_sweep_members_in_parallel(genclust, tmp_path):
         "embed=none",
         "logger=none",
         "cluster/manifold=none",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Joblib.Parallel" in result.stdout + result.stderr
@@ -69,7 +70,7 @@ def test_joblib_launcher_runs_sweep_members_in_parallel(genclust, tmp_path):
 def test_launcher_configs_compose(launcher):
     from hydra import compose, initialize_config_module
 
-    from genclust.run_dir import register_resolvers
+    from genclust.config.resolvers import register_resolvers
 
     register_resolvers()
     with initialize_config_module("genclust.conf", version_base="1.3"):

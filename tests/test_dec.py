@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from tests.conftest import fit_briefly
+from tests.conftest import compose_train, fit_briefly, options
 
+from genclust.config.load import validate
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
@@ -53,8 +54,8 @@ def _blobs(n: int = 120) -> ArrayDataModule:
 def test_dec_pretrains_places_centroids_then_trains_them():
     torch.manual_seed(0)
     datamodule = _blobs()
-    options = {"name": "dec", "latent_dim": 2, "hidden_dims": [16], "pretrain_epochs": 2}
-    model = build_model(options, datamodule.input_shape, "real", None, datamodule.n_classes)
+    dec = options("model", "dec", latent_dim=2, hidden_dims=[16], pretrain_epochs=2)
+    model = build_model(dec, datamodule.input_shape, "real", None, datamodule.n_classes)
     assert model.n_clusters == 3 and not model.clusters_initialised
 
     # Pretraining only: on_train_end places the centroids.
@@ -66,7 +67,7 @@ def test_dec_pretrains_places_centroids_then_trains_them():
     for k in range(3):  # k-means centroids are the means of their members
         torch.testing.assert_close(placed[k], codes[nearest == k].mean(0), atol=1e-4, rtol=1e-4)
 
-    model = build_model(options, datamodule.input_shape, "real", None, datamodule.n_classes)
+    model = build_model(dec, datamodule.input_shape, "real", None, datamodule.n_classes)
     fit_briefly(model, datamodule, max_epochs=4)  # two epochs of KL(P || Q) after pretraining
     clusters = model.cluster_assign(datamodule.x)
     assert clusters.dtype == torch.int64 and set(clusters.tolist()) <= {0, 1, 2}
@@ -75,10 +76,10 @@ def test_dec_pretrains_places_centroids_then_trains_them():
 
 def test_dec_without_reconstruction_leaves_the_decoder_alone():
     datamodule = _blobs()
-    options = {"name": "dec", "latent_dim": 2, "hidden_dims": [16], "pretrain_epochs": 0}
-    model = build_model(
-        {**options, "reconstruction_weight": 0.0}, datamodule.input_shape, "real", None, 3
+    dec = options(
+        "model", "dec", latent_dim=2, hidden_dims=[16], pretrain_epochs=0, reconstruction_weight=0
     )
+    model = build_model(dec, datamodule.input_shape, "real", None, 3)
     decoder_before = [p.detach().clone() for p in model.decoder.parameters()]
     encoder_before = [p.detach().clone() for p in model.encoder.parameters()]
     fit_briefly(model, datamodule, max_epochs=1)
@@ -99,8 +100,8 @@ def test_random_shift_moves_each_image_by_whole_pixels_within_the_bound():
 def test_manifold_initialisation_puts_centroids_at_group_means():
     torch.manual_seed(0)
     datamodule = _blobs()
-    options = {"name": "dec", "latent_dim": 2, "hidden_dims": [16], "pretrain_epochs": 2}
-    model = build_model({**options, "init": "tsne"}, datamodule.input_shape, "real", None, 3)
+    dec = options("model", "dec", latent_dim=2, hidden_dims=[16], pretrain_epochs=2, init="tsne")
+    model = build_model(dec, datamodule.input_shape, "real", None, 3)
     fit_briefly(model, datamodule, max_epochs=2)
     codes = model.encode(datamodule.x).detach()
     nearest = torch.cdist(codes, model.centroids.detach()).argmin(1)
@@ -114,10 +115,8 @@ def test_manifold_initialisation_puts_centroids_at_group_means():
         )
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [({"init": "spectral"}, "model.init must be one of"), ({"augment": 2}, "not images")],
-)
-def test_bad_dec_options_are_user_errors(options, message):
-    with pytest.raises(UserError, match=message):
-        build_model({"name": "dec", **options}, (6,), "real", None, 3)
+def test_bad_dec_options_are_user_errors():
+    with pytest.raises(UserError, match="model.init: Input should be 'kmeans', 'tsne' or 'umap'"):
+        validate("train", compose_train("model=dec", "model.init=spectral"))
+    with pytest.raises(UserError, match="not images"):
+        build_model(options("model", "dec", augment=2), (6,), "real", None, 3)

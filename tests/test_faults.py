@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import run_genclust
 
-from genclust.interruption import INTERRUPTED_CHECKPOINT
-from genclust.layout import CHECKPOINT_FILE, METRICS_FILE
+from genclust.commands.interruption import INTERRUPTED_CHECKPOINT
+from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE
 
 # Four epochs of ~300 steps: long enough to stop a run after its first checkpoint.
 SLOW_ENOUGH = (

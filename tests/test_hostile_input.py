@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from tests.conftest import run_genclust
 
-from genclust.layout import CHECKPOINT_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
+from genclust.rundir.names import CHECKPOINT_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
 TINY = ("trainer.max_epochs=1", "embed=none", "logger=none")
 FAST = (*TINY, "cluster/manifold=none")

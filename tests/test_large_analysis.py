@@ -7,10 +7,12 @@ import json
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
+from tests.conftest import compose_train, options
 
 from genclust.analysis.stage import ASSIGNED_BY, FITTED_ON, analyse_codes, plan_analysis
+from genclust.config.load import validate
 from genclust.errors import UserError
-from genclust.layout import LATENTS_FILE, METRICS_FILE
+from genclust.rundir.names import LATENTS_FILE, METRICS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,8 @@ def test_fit_on_a_sample_then_assign_every_code(codes, tmp_path, cluster, manifo
     z, y = codes
     params = {"eps": 3.0, "min_samples": 5} if cluster == "dbscan" else {}
     plan = plan_analysis(
-        {"name": cluster, "params": params, "manifold": manifold, "fit_max_points": 400},
-        {"method": "tsne", "max_points": 300, "params": {}},
+        options("cluster", cluster, params=params, manifold=manifold, fit_max_points=400),
+        options("embed", "tsne", max_points=300, params={}),
         n_classes=4,
         n_samples=len(z),
         seed=0,
@@ -53,8 +55,8 @@ def test_fit_on_a_sample_then_assign_every_code(codes, tmp_path, cluster, manifo
 def test_small_code_sets_are_fitted_whole(codes, tmp_path):
     z, y = codes
     plan = plan_analysis(
-        {"name": "kmeans", "params": {}, "fit_max_points": 5000},
-        {"method": "none"},
+        options("cluster", "kmeans", "cluster/manifold=none", fit_max_points=5000),
+        options("embed", "none"),
         n_classes=4,
         n_samples=len(z),
         seed=0,
@@ -64,10 +66,4 @@ def test_small_code_sets_are_fitted_whole(codes, tmp_path):
 
 def test_fit_max_points_must_be_a_count():
     with pytest.raises(UserError, match="cluster.fit_max_points"):
-        plan_analysis(
-            {"name": "kmeans", "params": {}, "fit_max_points": 1},
-            {"method": "none"},
-            n_classes=4,
-            n_samples=100,
-            seed=0,
-        )
+        validate("train", compose_train("cluster.fit_max_points=1"))

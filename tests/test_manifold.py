@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
+from tests.conftest import options
 
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import cluster_accuracy
@@ -61,8 +62,8 @@ def test_bad_manifold_options(method, n_components, params, message):
 def test_a_2d_tsne_manifold_is_reused_as_the_tsne_figure():
     def plan(manifold, embed):
         return plan_analysis(
-            {"name": "kmeans", "params": {}, "manifold": manifold},
-            {"method": embed, "max_points": None, "params": {}},
+            options("cluster", "kmeans", manifold=manifold),
+            options("embed", embed, max_points=None),
             n_classes=3,
             n_samples=100,
             seed=0,

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from tests.conftest import compose_train, run_genclust
+from tests.conftest import run_genclust
 
+from genclust.config.load import load
+from genclust.config.overrides import prepare_overrides
 from genclust.errors import UserError
-from genclust.layout import ANALYSIS_DIR, LATENTS_FILE, METRICS_FILE
-from genclust.preflight import check_train_config, spell_group_choices
+from genclust.rundir.names import CLUSTER_DIR, LATENTS_FILE, METRICS_FILE, PREDICT_DIR
 
 QUICK = ("embed=none", "logger=none", "model.hidden_dims=[16]", "model.latent_dim=2")
 
@@ -56,10 +57,11 @@ def test_reanalysis_with_the_model_or_another_clusterer(dec_run):
     for clusterer in ("model", "kmeans"):
         result = run_genclust(
             "cluster", f"run={run_dir}", f"cluster={clusterer}", "cluster/manifold=none",
-            "embed=none", "logger=none", cwd=root,
+            "embed=none", "logger=none", f"hydra.run.dir={run_dir / CLUSTER_DIR / clusterer}",
+            cwd=root,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
-    model_dir, kmeans_dir = sorted((run_dir / ANALYSIS_DIR).iterdir())
+    model_dir, kmeans_dir = run_dir / CLUSTER_DIR / "model", run_dir / CLUSTER_DIR / "kmeans"
     with np.load(run_dir / LATENTS_FILE) as trained, np.load(model_dir / LATENTS_FILE) as again:
         np.testing.assert_array_equal(trained["cluster"], again["cluster"])
     metrics = json.loads((kmeans_dir / METRICS_FILE).read_text())
@@ -70,7 +72,7 @@ def test_predict_asks_the_model(dec_run):
     root, run_dir, data = dec_run
     result = run_genclust("predict", f"run={run_dir}", *data, cwd=root)
     assert result.returncode == 0, result.stderr[-2000:]
-    (out_dir,) = (run_dir / "predictions").iterdir()
+    (out_dir,) = (run_dir / PREDICT_DIR).iterdir()
     summary = json.loads((out_dir / METRICS_FILE).read_text())
     assert summary["assigned_by"] == "the model's own assignment"
     with np.load(run_dir / LATENTS_FILE) as trained:  # the same samples: the same clusters
@@ -92,6 +94,5 @@ def test_cluster_model_without_a_cluster_aware_model_is_refused_before_training(
     ],
 )
 def test_configs_that_cannot_work_fail_the_checks_train_makes(overrides, message):
-    options = compose_train(*spell_group_choices(overrides))
     with pytest.raises(UserError, match=message):
-        check_train_config(options)
+        load("train", prepare_overrides("train", overrides))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 import torch
-from tests.conftest import fit_briefly
+from tests.conftest import compose_train, fit_briefly, options
 
+from genclust.config.load import validate
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
@@ -36,11 +35,11 @@ def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> Arr
 )
 def test_model_trains_and_encodes(name, shape, value_range, architecture):
     datamodule = ArrayDataModule(_data(shape, value_range), batch_size=16, seed=0)
-    options = {"name": name, "latent_dim": 3, "hidden_dims": [16], "architecture": architecture}
-    if "pretrain_epochs" in inspect.signature(MODELS[name]).parameters:
-        options["pretrain_epochs"] = 0  # skip pretraining: the cluster parameters must train too
+    changes = {"latent_dim": 3, "hidden_dims": [16], "architecture": architecture}
+    if name in ("vade", "dec"):
+        changes["pretrain_epochs"] = 0  # skip pretraining: the cluster parameters must train too
     model = build_model(
-        options,
+        options("model", name, **changes),
         datamodule.input_shape,
         datamodule.value_range,
         datamodule.image_shape,
@@ -66,7 +65,7 @@ def test_model_trains_and_encodes(name, shape, value_range, architecture):
 def test_generated_and_reconstructed_images_are_data_shaped(name):
     datamodule = ArrayDataModule(_data((1, 8, 8)), batch_size=16, seed=0)
     model = build_model(
-        {"name": name, "latent_dim": 2, "hidden_dims": [8]},
+        options("model", name, latent_dim=2, hidden_dims=[8]),
         datamodule.input_shape,
         datamodule.value_range,
         datamodule.image_shape,
@@ -98,31 +97,35 @@ def test_non_finite_loss_stops_training_and_names_the_step():
     data = _data((6,), "real")
     huge = ArrayData(x=data.x * 1e20, y=data.y, name="huge", value_range="real", image_shape=None)
     datamodule = ArrayDataModule(huge, batch_size=16, seed=0)
-    model = build_model({"name": "ae", "latent_dim": 2}, datamodule.input_shape, "real")
+    model = build_model(options("model", "ae", latent_dim=2), datamodule.input_shape, "real")
     with pytest.raises(NonFiniteLossError, match=r"loss/reconstruction became inf at step 0"):
         fit_briefly(model, datamodule, max_steps=4)
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("overrides", "message"),
     [
-        ({"name": "vae", "latent_dim": 0}, "model.latent_dim"),
-        ({"name": "vae", "latent_dim": "ten"}, "model.latent_dim"),
-        ({"name": "vae", "beta": -1}, "model.beta"),
-        ({"name": "ae", "latnt_dim": 4}, "unknown option 'latnt_dim'"),
-        ({"name": "gan", "architecture": "transformer"}, "model.architecture"),
-        ({"name": "vae", "architecture": "conv"}, "model.architecture=conv needs images"),
-        ({"name": "vea"}, "unknown model 'vea'"),
+        (["model=vae", "model.latent_dim=0"], "model.latent_dim"),
+        (["model=vae", "model.latent_dim=ten"], "model.latent_dim"),
+        (["model=vae", "model.beta=-1"], "model.beta"),
+        (["model=ae", "+model.latnt_dim=4"], "model.latnt_dim: no such option; did you mean"),
+        (["model=gan", "model.architecture=transformer"], "model.architecture"),
+        (["model=vae", "model.name=vea"], "model.name: 'vea' is not one of"),
     ],
 )
-def test_bad_model_options_are_user_errors(options, message):
+def test_bad_model_options_are_user_errors(overrides, message):
     with pytest.raises(UserError, match=message):
-        build_model(options, (12,), "real")
+        validate("train", compose_train(*overrides))
+
+
+def test_conv_needs_images():
+    with pytest.raises(UserError, match="model.architecture=conv needs images"):
+        build_model(options("model", "vae", architecture="conv"), (12,), "real")
 
 
 def test_raw_codes_are_the_flattened_samples_and_nothing_trains():
     datamodule = ArrayDataModule(_data((1, 4, 4)), batch_size=16, seed=0)
-    model = build_model({"name": "raw"}, datamodule.input_shape, "unit", (1, 4, 4))
+    model = build_model(options("model", "raw"), datamodule.input_shape, "unit", (1, 4, 4))
     assert not list(model.parameters())
     fit_briefly(model, datamodule, max_steps=4)
     torch.testing.assert_close(model.encode(datamodule.x), datamodule.x.flatten(1))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from genclust.layout import METRICS_FILE
+from genclust.rundir.names import METRICS_FILE
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_clustering.py"
 

@@ -20,7 +20,6 @@ from genclust.config.metrics import (
     SILHOUETTE,
 )
 from genclust.errors import UserError
-from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, METRICS_FILE
 from genclust.report import (
     FAILED,
     FAILED_FILE,
@@ -33,6 +32,7 @@ from genclust.report import (
     main,
 )
 from genclust.report.groups import TOTAL_SECONDS, TRAIN_SECONDS
+from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, METRICS_FILE
 
 MODELS = {"ae": 0.60, "vae": 0.70}  # base acc; the clusterer adds its own, each seed 0.01 more
 CLUSTERS = {"kmeans": 0.05, "gmm": 0.10}
@@ -101,7 +101,7 @@ def sweep(tmp_path: Path) -> dict[tuple[str, str], list[Path]]:
     failed = _write_run(tmp_path / "outputs" / "single" / "run", _config("vae", "gmm", 3))
     (failed / FAILED_FILE).write_text(json.dumps({"error": FAILURE}))
     groups[("vae", "gmm")].append(failed)
-    analysis = groups[("ae", "kmeans")][0] / ANALYSIS_DIR / "hdbscan"
+    analysis = groups[("ae", "kmeans")][0] / CLUSTER_DIR / "hdbscan"
     analysis.mkdir(parents=True)
     cluster = _cluster("hdbscan", {"min_cluster_size": 50})
     (analysis / CONFIG_FILE).parent.mkdir()
@@ -151,7 +151,7 @@ def test_find_runs_reads_runs_failures_and_reanalyses(sweep, tmp_path):
 
 def test_reanalysis_sweeps_with_their_own_hydra_config(tmp_path):
     run = _write_run(tmp_path / "run", _config("ae", "kmeans", 0), _metrics(0.5, 0))
-    sweep = run / ANALYSIS_DIR / "multirun_day"
+    sweep = run / CLUSTER_DIR / "multirun_day"
     for number, cluster in enumerate(["gmm", "hdbscan"]):
         config = {"cluster": _cluster(cluster, {}), "run": str(run), "seed": None}
         _write_run(sweep / str(number), config, _metrics(0.6, 0) if cluster == "gmm" else None)
@@ -273,7 +273,7 @@ def test_report_goes_to_the_first_dir_by_default(sweep, tmp_path, capsys):
 
 
 def test_genclust_report_command(sweep, tmp_path, genclust):
-    result = genclust("report", "outputs", timeout=120)
+    result = genclust("report", "outputs")
     assert result.returncode == 0, result.stderr
     assert _label("vae", "gmm") in result.stdout
     assert (tmp_path / "outputs" / REPORT_FIGURE).stat().st_size > 0

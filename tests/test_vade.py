@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import torch
-from tests.conftest import fit_briefly
+from tests.conftest import fit_briefly, options
 
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
@@ -100,10 +100,8 @@ def test_two_phase_fit_starts_the_mixture_from_the_pretrained_codes():
         x=x, y=rng.integers(0, 3, 64), name="toy", value_range="unit", image_shape=None
     )
     datamodule = ArrayDataModule(data, batch_size=16, seed=0)
-    options = {"name": "vade", "latent_dim": 2, "hidden_dims": [16], "n_clusters": None}
-    model = build_model(
-        {**options, "pretrain_epochs": 1}, (12,), "unit", n_classes=datamodule.n_classes
-    )
+    vade = options("model", "vade", latent_dim=2, hidden_dims=[16], pretrain_epochs=1)
+    model = build_model(vade, (12,), "unit", n_classes=datamodule.n_classes)
     assert isinstance(model, MODELS["vade"]) and model.n_clusters == 3
     seen = []
 

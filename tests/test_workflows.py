@@ -11,7 +11,13 @@ import pytest
 from sklearn.datasets import make_blobs
 from tests.conftest import run_genclust
 
-from genclust.layout import ANALYSIS_DIR, FAILED_FILE, LATENTS_FILE, METRICS_FILE
+from genclust.rundir.names import (
+    CLUSTER_DIR,
+    FAILED_FILE,
+    LATENTS_FILE,
+    METRICS_FILE,
+    PREDICT_DIR,
+)
 
 QUICK = ("trainer.max_epochs=3", "embed=none", "logger=none")
 
@@ -77,7 +83,7 @@ def test_reanalysis_writes_a_new_folder_and_keeps_earlier_results(csv_run):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (run_dir / METRICS_FILE).read_bytes() == before
-    new = sorted((run_dir / ANALYSIS_DIR).glob(f"multirun_*/*/{METRICS_FILE}"))
+    new = sorted((run_dir / CLUSTER_DIR).glob(f"multirun_*/*/{METRICS_FILE}"))
     assert len(new) == 2
     for path in new:
         assert json.loads(path.read_text())["acc"] > 0.9
@@ -93,7 +99,7 @@ def test_reanalysis_reencodes_a_run_killed_during_its_analysis(csv_run, tmp_path
         "cluster", f"run={killed}", "cluster/manifold=none", "embed=none", "logger=none", cwd=root
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    (analysis,) = (killed / ANALYSIS_DIR).iterdir()
+    (analysis,) = (killed / CLUSTER_DIR).iterdir()
     with np.load(analysis / LATENTS_FILE) as fresh, np.load(run_dir / LATENTS_FILE) as saved:
         np.testing.assert_allclose(fresh["z"], saved["z"], rtol=1e-5, atol=1e-6)
 
@@ -104,7 +110,7 @@ def test_predict_with_a_clusterer_that_predicts(csv_run):
         "predict", f"run={run_dir}", f"data.path={new_csv}", "data.label_column=kind", cwd=root
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    (folder,) = (run_dir / "predictions").iterdir()
+    (folder,) = (run_dir / PREDICT_DIR).iterdir()
     rows = (folder / "predictions.csv").read_text().splitlines()
     assert rows[0] == "row,cluster" and len(rows) == 101
     metrics = json.loads((folder / METRICS_FILE).read_text())
@@ -113,7 +119,7 @@ def test_predict_with_a_clusterer_that_predicts(csv_run):
 
 def test_predict_after_dbscan_uses_the_nearest_training_codes(csv_run):
     root, run_dir, new_csv = csv_run
-    analysis = run_dir / ANALYSIS_DIR / "dbscan"
+    analysis = run_dir / CLUSTER_DIR / "dbscan"
     result = run_genclust(
         "cluster",
         f"run={run_dir}",
@@ -127,7 +133,7 @@ def test_predict_after_dbscan_uses_the_nearest_training_codes(csv_run):
     result = run_genclust(
         "predict",
         f"run={run_dir}",
-        "analysis=dbscan",
+        "clustering=dbscan",
         f"data.path={new_csv}",
         "data.label_column=kind",
         cwd=root,

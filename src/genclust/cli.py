@@ -1,21 +1,37 @@
-"""``genclust <command> [overrides]``: each command is a Hydra app over the shipped conf/."""
+"""``genclust <command> [overrides]``: check the config, then run the command.
+
+Only Hydra, OmegaConf and pydantic are loaded until the configuration is known to be valid:
+a typo costs a fraction of a second. The command's own module (torch, Lightning,
+scikit-learn) is imported when its work starts. Every configuration error, whether Hydra or
+genclust finds it, ends in one ``genclust: error:`` line and exit status 2.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import hydra
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
+from genclust.config.explain import explain_hydra_error
+from genclust.config.help import command_help
+from genclust.config.load import load, validate
+from genclust.config.overrides import prepare_overrides
+from genclust.config.resolvers import register_resolvers, start_new_run
 from genclust.errors import EXIT_USER_ERROR, UserError, exit_with_user_error
-from genclust.files import write_json
-from genclust.layout import FAILED_FILE
-from genclust.run_dir import register_resolvers
+from genclust.rundir.files import write_json
+from genclust.rundir.names import FAILED_FILE
 
 CONFIG_PATH = "pkg://genclust.conf"
 
@@ -24,111 +40,136 @@ USAGE = """usage: genclust <command> [key=value ...] [-m] [--help]
 commands:
   train     train a model, cluster its latent codes, score and map them
             e.g. genclust train model=vae data=fashion_mnist cluster=gmm
-  cluster   re-run the analysis of a finished run with another clusterer, no retraining
+  cluster   cluster a finished run's codes again with other settings, no retraining
             e.g. genclust cluster run=outputs/2026-11-27/07-28-40_07a2cf cluster=hdbscan
   predict   assign clusters to new data with a finished run's encoder and clusterer
             e.g. genclust predict run=outputs/2026-11-27/07-28-40_07a2cf data.path=new.csv
   report    one table of every run below some folders: mean ± std over seeds per setting
             e.g. genclust report outputs/multirun
 
-Overrides use Hydra's syntax; `genclust train --help` lists every option,
-`genclust report --help` the report's.
+`genclust <command> --help` lists a command's options; `genclust --version` its version.
 """
+HYDRA_COMMANDS = ("train", "cluster", "predict")  # each has conf/<command>.yaml
+# Hydra's own flags that take a value, e.g. --cfg job; the others stand alone (-m).
+_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p", "--info", "-i", "--config-name", "-cn")
+_MULTIRUN_FLAGS = ("-m", "--multirun")
 
-
-_ARGV_FOR_WORKERS: list[str] = []
-
-
-def _run_job(task: Callable[[DictConfig], object], cfg: DictConfig) -> object:
-    """Run one job of a command; a failure leaves ``failed.json`` with the reason in its dir.
-
-    Alone, a UserError ends the program with its message and status 2 (other errors keep
-    their traceback). In a sweep the failure is reported and the other members go on; the
-    sweep's exit status then counts the failures (run_dir.CountFailedRuns).
-    """
-    sys.argv = _ARGV_FOR_WORKERS
-    try:
-        return task(cfg)
-    except Exception as error:
-        hydra_cfg = HydraConfig.get()
-        reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
-        write_json(
-            Path(hydra_cfg.runtime.output_dir) / FAILED_FILE,
-            {
-                "error": reason,
-                "type": type(error).__name__,
-                "overrides": list(hydra_cfg.overrides.task),
-            },
-        )
-        if hydra_cfg.mode != RunMode.MULTIRUN:
-            if isinstance(error, UserError):
-                exit_with_user_error(error)
-            raise
-        print(f"genclust: run {hydra_cfg.job.num} failed: {reason}", file=sys.stderr)
-        return None
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
-def _train_app(cfg: DictConfig) -> object:
-    from genclust.train import train  # heavy imports only once the config is composed
-
-    metrics = _run_job(train, cfg)
-    if cfg.objective is None:
-        return metrics
-    return None if metrics is None else metrics.get(cfg.objective)  # what a sweeper optimises
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="analysis")
-def _cluster_app(cfg: DictConfig) -> object:
-    from genclust.reanalyse import reanalyse
-
-    return _run_job(reanalyse, cfg)
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="predict")
-def _predict_app(cfg: DictConfig) -> object:
-    from genclust.predict import predict
-
-    return _run_job(predict, cfg)
-
-
-COMMANDS: dict[str, Callable[[], None]] = {
-    "train": _train_app,
-    "cluster": _cluster_app,
-    "predict": _predict_app,
-}
+# Lightning's DDP starts each further process with this process's sys.argv: the command.
+_argv_for_workers: list[str] = []
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run ``genclust`` with ``argv`` (default: the process's arguments); exits with its status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] in ("-h", "--help"):
         print(USAGE, end="")
         sys.exit(0 if arguments else EXIT_USER_ERROR)
-    command, *overrides = arguments
-    if command == "report":  # reads finished runs: a plain command, no Hydra config
-        from genclust.report import main as report_main
+    if arguments[0] == "--version":
+        from importlib.metadata import version
 
-        try:
-            sys.exit(report_main(overrides))
-        except UserError as error:
-            exit_with_user_error(error)
-    if command not in COMMANDS:
-        print(f"genclust: error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
-        sys.exit(EXIT_USER_ERROR)
-    register_resolvers()
-    from genclust.preflight import check_overrides, spell_group_choices
+        print(f"genclust {version('genclust')}")
+        sys.exit(0)
+    command, *rest = arguments
+    try:
+        if command == "report":  # reads finished runs: a plain command, no Hydra config
+            from genclust.report.command import main as report_main
 
-    overrides = spell_group_choices(overrides)
-    try:  # Hydra itself answers a non-name group choice (model=null) with a traceback
-        check_overrides(overrides)
+            sys.exit(report_main(rest))
+        if command not in HYDRA_COMMANDS:
+            raise UserError(f"unknown command {command!r}\n\n{USAGE.rstrip()}")
+        if "-h" in rest or "--help" in rest:
+            print(command_help(command), end="")
+            sys.exit(0)
+        _run_hydra_command(command, rest)
     except UserError as error:
         exit_with_user_error(error)
-    resume = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
+
+
+def _run_hydra_command(command: str, arguments: list[str]) -> None:
+    start_new_run()
+    flags, overrides = _split_flags(arguments)
+    overrides = prepare_overrides(command, overrides)
+    if not any(flag in _MULTIRUN_FLAGS or flag in _FLAGS_WITH_VALUE for flag in flags):
+        load(command, overrides)  # one run: the whole config is checked before anything
+    resume = [text.split("=", 1)[1] for text in overrides if text.startswith("resume=")]
     if command == "train" and resume:  # back into the run's own dir; keep its saved .hydra/
         overrides += [f"hydra.run.dir={resume[0]}", "hydra.output_subdir=null"]
-    # Hydra parses the overrides from sys.argv; once it has, the command goes back in, since
-    # Lightning's DDP starts each further process with this process's sys.argv.
-    global _ARGV_FOR_WORKERS
-    _ARGV_FOR_WORKERS = [sys.argv[0], command, *overrides]
-    sys.argv = [sys.argv[0], *overrides]
-    COMMANDS[command]()
+    global _argv_for_workers
+    _argv_for_workers = [sys.argv[0], command, *flags, *overrides]
+    register_resolvers()
+    job = _Job(command)
+    app = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=command)(job)
+    argv, full_error = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    sys.argv = [sys.argv[0], *flags, *overrides]
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing and exiting 1
+    try:
+        app()
+    except (HydraException, OmegaConfBaseException) as error:
+        raise explain_hydra_error(error) from None
+    finally:
+        sys.argv = argv
+        _restore_environment("HYDRA_FULL_ERROR", full_error)
+        GlobalHydra.instance().clear()  # so another command can run in this process
+    if job.failure is not None:
+        raise job.failure
+
+
+def _split_flags(arguments: list[str]) -> tuple[list[str], list[str]]:
+    """(Hydra's flags with their values, the overrides)."""
+    flags, overrides = [], []
+    pending = iter(arguments)
+    for argument in pending:
+        if argument.startswith("-"):
+            flags.append(argument)
+            if argument in _FLAGS_WITH_VALUE:
+                flags.append(next(pending, ""))
+        else:
+            overrides.append(argument)
+    return flags, overrides
+
+
+class _Job:
+    """The function Hydra runs once per job: check the config, then run the command.
+
+    A single run's failure is kept and raised once Hydra has returned, so that Hydra does not
+    print its own report of it; a sweep member's failure is reported and the sweep goes on.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.failure: Exception | None = None
+
+    def __call__(self, cfg: DictConfig) -> Any:
+        sys.argv = _argv_for_workers
+        hydra_config = HydraConfig.get()
+        out_dir = Path(hydra_config.runtime.output_dir)
+        try:
+            config = validate(self.command, cfg)
+            module = importlib.import_module(f"genclust.commands.{self.command}")
+            result = module.run(config, out_dir)
+        except Exception as error:
+            _record_failure(out_dir, error, list(hydra_config.overrides.task))
+            if hydra_config.mode == RunMode.MULTIRUN:
+                reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
+                print(f"genclust: run {hydra_config.job.num} failed: {reason}", file=sys.stderr)
+            else:
+                self.failure = error
+            return None
+        objective = getattr(config, "objective", None)
+        return result.get(objective) if objective else result  # what a sweeper optimises
+
+
+def _record_failure(out_dir: Path, error: Exception, overrides: list[str]) -> None:
+    """failed.json in the run's dir: the reason (the user's message, else the traceback)."""
+    reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
+    write_json(
+        out_dir / FAILED_FILE,
+        {"error": reason, "type": type(error).__name__, "overrides": overrides},
+    )
+
+
+def _restore_environment(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -1,8 +1,7 @@
-"""Figures of the 2-D map of latent codes, and image grids for TensorBoard."""
+"""Figures of the 2-D map of latent codes."""
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Sequence
@@ -14,7 +13,6 @@ matplotlib.use("Agg")  # no display on servers and compute nodes
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -94,21 +92,3 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> None:
         raise
     finally:
         plt.close(fig)
-
-
-def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.Tensor:
-    """(n, C, H, W) images in [0, 1] → one (C, H', W') grid, ``nrow`` per row, for add_image.
-
-    H' = rows·(H + padding) + padding and W' = ncol·(W + padding) + padding, padding is 0.
-    """
-    if images.ndim != 4:
-        raise ValueError(f"image_grid expects (n, C, H, W), got shape {tuple(images.shape)}")
-    n, c, h, w = images.shape
-    ncol = max(1, min(nrow, n))
-    rows = math.ceil(n / ncol)
-    grid = images.new_zeros((c, rows * (h + padding) + padding, ncol * (w + padding) + padding))
-    for i in range(n):
-        top = padding + (i // ncol) * (h + padding)
-        left = padding + (i % ncol) * (w + padding)
-        grid[:, top : top + h, left : left + w] = images[i]
-    return grid

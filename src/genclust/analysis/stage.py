@@ -24,9 +24,16 @@ from genclust.analysis.embedding import check_embed_options, embed_2d, sample_in
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.plots import embedding_figure, save_figure
+from genclust.config.analysis import ClustererOptions, EmbedOptions
 from genclust.errors import UserError
-from genclust.files import write_atomic, write_json, write_npz
-from genclust.layout import CLUSTERER_FILE, EMBEDDING_FIGURE, LATENTS_FILE, METRICS_FILE
+from genclust.rundir.files import write_atomic, write_json, write_npz
+from genclust.rundir.names import (
+    CLUSTERER_FILE,
+    EMBEDDING_FIGURE,
+    LATENTS_FILE,
+    METRICS_FILE,
+    MODEL_CLUSTERS_KEY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +44,6 @@ FITTED_ON = "fitted_on"  # metrics.json, large code sets: size of the sample the
 ASSIGNED_BY = "assigned_by"  # ... and how the other codes got their cluster
 CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
 EMBEDDING_TAG = "embedding"
-MODEL_CLUSTERS_KEY = "model_cluster"  # latents.npz: a cluster-aware model's own assignment
 
 
 @dataclass(frozen=True)
@@ -63,44 +69,32 @@ class AnalysisPlan:
 
 
 def plan_analysis(
-    cluster_cfg: Mapping[str, Any],
-    embed_cfg: Mapping[str, Any],
+    cluster: ClustererOptions,
+    embed: EmbedOptions,
     n_classes: int | None,
     n_samples: int,
     seed: int,
 ) -> AnalysisPlan:
     """Build the (unfitted) clusterer and check the embedding options; raise UserError if bad."""
-    n_clusters = cluster_cfg.get("n_clusters")
+    n_clusters = getattr(cluster, "n_clusters", None)
     n_clusters = n_classes if n_clusters is None else n_clusters
     clusterer = build_clusterer(
-        cluster_cfg["name"], cluster_cfg.get("params") or {}, n_clusters, seed, n_samples
+        cluster.name, getattr(cluster, "params", {}), n_clusters, seed, n_samples
     )
-    manifold = cluster_cfg.get("manifold") or {"method": "none"}
-    manifold_params = dict(manifold.get("params") or {})
-    if isinstance(clusterer, ModelClusters) and manifold["method"] != "none":
-        raise UserError("cluster=model: the model assigns its own inputs; drop cluster/manifold")
-    check_manifold_options(manifold["method"], manifold.get("n_components", 2), manifold_params)
-    embed_params = dict(embed_cfg.get("params") or {})
-    check_embed_options(embed_cfg["method"], embed_cfg.get("max_points"), embed_params)
+    manifold = cluster.manifold
+    check_manifold_options(manifold.method, manifold.n_components, manifold.params)
+    check_embed_options(embed.method, embed.max_points, embed.params)
     return AnalysisPlan(
         clusterer=clusterer,
-        manifold_method=manifold["method"],
-        manifold_dim=manifold.get("n_components", 2),
-        manifold_params=manifold_params,
-        embed_method=embed_cfg["method"],
-        embed_max_points=embed_cfg.get("max_points"),
-        embed_params=embed_params,
+        manifold_method=manifold.method,
+        manifold_dim=manifold.n_components,
+        manifold_params=manifold.params,
+        embed_method=embed.method,
+        embed_max_points=embed.max_points,
+        embed_params=embed.params,
         seed=seed,
-        fit_max_points=None
-        if isinstance(clusterer, ModelClusters)  # the model assigns every sample itself
-        else _fit_max_points(cluster_cfg.get("fit_max_points")),
+        fit_max_points=getattr(cluster, "fit_max_points", None),
     )
-
-
-def _fit_max_points(value: Any) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
-        raise UserError(f"cluster.fit_max_points must be null or an integer >= 2 (got {value!r})")
-    return value
 
 
 def analyse_codes(

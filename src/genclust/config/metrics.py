@@ -22,3 +22,8 @@ def direction(metric: str) -> str:
     ('maximize', 'minimize')
     """
     return "minimize" if metric in LOWER_IS_BETTER else "maximize"
+
+
+# What a run can return to a sweeper (``objective=``): every number metrics.json always has,
+# or has whenever the data have labels.
+OBJECTIVES = (ACC, NMI, ARI, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)

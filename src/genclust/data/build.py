@@ -2,58 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from genclust.config.data import DataOptions
 from genclust.data.datamodule import ArrayDataModule
 from genclust.data.readers import SOURCES
 from genclust.errors import UserError
-from genclust.validation import check_arguments
 
-# Keys of the data section that are not reader options. ``epochs`` is the data's suggested
+# Keys every data section has, which are not reader options. ``epochs`` is the data's suggested
 # training length, read by the trainer config (trainer.max_epochs: ${data.epochs}).
-DATAMODULE_KEYS = ("name", "batch_size", "standardize", "epochs")
+DATAMODULE_KEYS = tuple(DataOptions.model_fields)
 # Beyond this magnitude a value's square overflows float32 (max 3.4e38): a reconstruction loss
 # on such raw values is inf from the first step.
 LARGEST_TRAINABLE = float(np.sqrt(np.finfo(np.float32).max))
 
 
 def build_datamodule(
-    data_cfg: Mapping[str, Any], seed: int, scaling: dict[str, Any] | None = None
+    options: DataOptions, seed: int, scaling: dict[str, Any] | None = None
 ) -> ArrayDataModule:
-    """``data_cfg``: ``name`` (a SOURCES key), ``batch_size``, ``standardize``, reader options.
+    """The data ``options`` describe, read by their source's reader, batched and scaled.
 
-    The reader options are checked against the reader's signature before any file is opened.
     ``scaling`` standardises with a training run's statistics instead of the data's own.
     """
-    options = dict(data_cfg)
-    name = options.pop("name", None)
-    if name not in SOURCES:
-        raise UserError(
-            f"data.name must be one of {', '.join(SOURCES)} (got {name!r}); "
-            "pick one with data=<name>"
-        )
-    batch_size = options.pop("batch_size", None)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise UserError(f"data.batch_size must be a positive integer (got {batch_size!r})")
-    epochs = options.pop("epochs", 1)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise UserError(f"data.epochs must be a positive integer (got {epochs!r})")
-    standardize = options.pop("standardize", False)
-    if not isinstance(standardize, bool):
-        raise UserError(f"data.standardize must be true or false (got {standardize!r})")
-    reader = SOURCES[name]
+    reader = SOURCES[options.name]
     datamodule = ArrayDataModule(
-        reader(**check_arguments(reader, options, "data")),
-        batch_size=batch_size,
+        reader(**reader_options(options)),
+        batch_size=options.batch_size,
         seed=seed,
-        standardize=standardize,
+        standardize=options.standardize,
         scaling=scaling,
     )
     _check_trainable_scale(datamodule)
     return datamodule
+
+
+def reader_options(options: DataOptions) -> dict[str, Any]:
+    """The options of ``options.name``'s reader: the section without what every source has."""
+    return options.model_dump(exclude=set(DATAMODULE_KEYS))
 
 
 def _check_trainable_scale(datamodule: ArrayDataModule) -> None:

@@ -7,12 +7,12 @@ checks the user's options against it before anything is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
 import numpy as np
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import PositiveFloat, PositiveInt
 from sklearn import datasets
 
+from genclust.config.types import Seed
 from genclust.data.arrays import ArrayData
 from genclust.data.idx import read_idx
 from genclust.data.mnist import load_fashion_mnist, load_mnist
@@ -28,9 +28,6 @@ __all__ = [
     "load_npy",
     "read_idx",
 ]
-
-# What numpy and scikit-learn accept as a seed: an unsigned 32-bit integer.
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 def load_digits() -> ArrayData:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from genclust.config.models import ModelOptions
 from genclust.errors import UserError
 from genclust.models.autoencoder import Autoencoder
 from genclust.models.base import GenerativeModel
@@ -14,7 +16,6 @@ from genclust.models.gan import GAN
 from genclust.models.raw import Raw
 from genclust.models.vade import VaDE
 from genclust.models.vae import VAE
-from genclust.validation import check_arguments
 
 MODELS: dict[str, type[GenerativeModel]] = {
     "raw": Raw,
@@ -28,35 +29,49 @@ MODELS: dict[str, type[GenerativeModel]] = {
 
 
 def build_model(
-    model_cfg: Mapping[str, Any],
-    input_shape,
+    options: ModelOptions,
+    input_shape: Sequence[int],
     value_range: str,
-    image_shape=None,
+    image_shape: Sequence[int] | None = None,
     n_classes: int | None = None,
 ) -> GenerativeModel:
-    """The model named by ``model_cfg['name']``, its options checked against its signature.
+    """The model ``options`` describe, shaped for the data (which the user does not repeat).
 
     A cluster-aware model's ``n_clusters: null`` becomes the data's number of classes.
     """
-    options = dict(model_cfg)
-    name = options.pop("name")
-    if name not in MODELS:
-        raise UserError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    model_class = MODELS[name]
+    arguments = options.model_dump(exclude={"name"})
+    if options.assigns_clusters and arguments["n_clusters"] is None:
+        if n_classes is None:
+            raise UserError(
+                f"model={options.name} needs a number of clusters: set model.n_clusters"
+            )
+        arguments["n_clusters"] = n_classes
     data_facts = {
         "input_shape": input_shape,
         "value_range": value_range,
         "image_shape": image_shape,
     }
-    clashes = sorted(set(options) & set(data_facts))
-    if clashes:
-        raise UserError(f"model: {clashes} come from the data and cannot be set in the config")
-    if model_class.assigns_clusters and options.get("n_clusters") is None:
-        if n_classes is None:
-            raise UserError(f"model={name} needs a number of clusters: set model.n_clusters")
-        options["n_clusters"] = n_classes
-    checked = check_arguments(model_class, {**options, **data_facts}, "model")
     try:
-        return model_class(**checked)
+        return MODELS[options.name](**arguments, **data_facts)
     except (RuntimeError, MemoryError) as error:  # e.g. a latent_dim too large to allocate
-        raise UserError(f"model: cannot build {name} with {options}: {error}") from None
+        raise UserError(f"model: cannot build {options.name}: {error}") from None
+
+
+def load_trained_model(name: str, checkpoint: Mapping[str, Any], source: Path) -> GenerativeModel:
+    """Model ``name`` rebuilt from the hyperparameters and weights a checkpoint carries.
+
+    ``source`` is the checkpoint's path, for messages.
+    """
+    model_class = MODELS.get(name)
+    hyperparameters = checkpoint.get("hyper_parameters")
+    if model_class is None or not isinstance(hyperparameters, dict):
+        raise UserError(f"{source} was not written by a genclust model")
+    try:
+        model = model_class(**hyperparameters)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{source} was not written by a genclust model: {error}") from None
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as error:
+        raise UserError(f"{source} does not fit its model: {error}") from None
+    return model.eval()

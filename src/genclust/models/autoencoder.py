@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import torch
 from pydantic import PositiveInt
 
+from genclust.config.types import PositiveNumber
 from genclust.models.base import GenerativeModel
 from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
-from genclust.validation import PositiveNumber
 
 RECONSTRUCTION = "loss/reconstruction"
 

@@ -9,8 +9,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from genclust.analysis.plots import image_grid
 from genclust.errors import UserError
+from genclust.models.image_grid import image_grid
 
 RECONSTRUCTION_GRID = "images/reconstruction"  # TensorBoard tags of the per-epoch image grids
 SAMPLE_GRID = "images/samples"

@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from pydantic import PositiveInt
 from torch import nn
 
+from genclust.config.types import NonNegativeNumber, PositiveNumber
 from genclust.models.cluster_model import ClusterModel
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
-from genclust.validation import NonNegativeNumber, PositiveNumber
 
 GENERATOR = "loss/generator"
 CRITIC = "loss/critic"

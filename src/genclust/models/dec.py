@@ -31,11 +31,11 @@ from sklearn.mixture import GaussianMixture
 from torch import nn
 
 from genclust.analysis.manifold import learn_manifold
+from genclust.config.types import NonNegativeNumber, PositiveNumber
 from genclust.errors import UserError
 from genclust.models.cluster_model import ClusterModel
 from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
-from genclust.validation import NonNegativeNumber, PositiveNumber
 
 LOSS = "loss/total"
 RECONSTRUCTION = "loss/reconstruction"

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from pydantic import PositiveInt
 from torch import nn
 
+from genclust.config.types import NonNegativeNumber, PositiveNumber
 from genclust.models.base import GenerativeModel
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
-from genclust.validation import NonNegativeNumber, PositiveNumber
 
 GENERATOR = "loss/generator"
 DISCRIMINATOR = "loss/discriminator"

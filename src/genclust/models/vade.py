@@ -18,10 +18,10 @@ from pydantic import NonNegativeInt, PositiveInt
 from sklearn.mixture import GaussianMixture
 from torch import nn
 
+from genclust.config.types import PositiveNumber
 from genclust.models.cluster_model import ClusterModel
 from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
 from genclust.models.networks import build_decoder, build_encoder, pick_architecture
-from genclust.validation import PositiveNumber
 
 LOSS = "loss/total"
 RECONSTRUCTION = "loss/reconstruction"

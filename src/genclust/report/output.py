@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 
 from genclust.analysis.plots import PALETTE, save_figure
 from genclust.config.metrics import N_CLUSTERS
-from genclust.files import write_atomic
 from genclust.report.groups import (
     REPORT_METRICS,
     TOTAL_SECONDS,
@@ -22,6 +21,7 @@ from genclust.report.groups import (
     varying_keys,
 )
 from genclust.report.runs import FAILED
+from genclust.rundir.files import write_atomic
 
 REPORT_MARKDOWN = "report.md"
 REPORT_CSV = "report.csv"

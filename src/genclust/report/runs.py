@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from genclust.errors import UserError
-from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, METRICS_FILE
+from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, FAILED_FILE, METRICS_FILE
 
 REANALYSED_SECTIONS = ("cluster", "embed")  # what `genclust cluster` may change in a run's config
 OK, FAILED = "ok", "failed"
@@ -66,7 +66,7 @@ def _dirs_holding(top: Path, *markers: Path | str) -> Iterator[Path]:
 def _read_run(run: Path) -> Iterator[RunRecord]:
     config = _load_yaml(run / CONFIG_FILE)
     yield _record(run, config)
-    for entry in _dirs_holding(run / ANALYSIS_DIR, CONFIG_FILE):
+    for entry in _dirs_holding(run / CLUSTER_DIR, CONFIG_FILE):
         yield _record(entry, {**config, **_reanalysed_sections(entry)})
 
 

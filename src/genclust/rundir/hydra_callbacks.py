@@ -1,28 +1,20 @@
-"""Run directories: unique names, and a guard so no run writes into another run's directory."""
+"""Hydra callbacks around every run: no run writes into another's directory, and a sweep's exit
+status says how many of its members failed."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from genclust.errors import UserError, exit_with_user_error
-from genclust.layout import FAILED_FILE
+from genclust.rundir.names import FAILED_FILE
 
-# One id per process: runs (or sweeps) started in the same second get different directories.
-RUN_ID = secrets.token_hex(3)
 MAX_EXIT_STATUS = 100  # exit statuses are one byte; a sweep reports at most this many failures
-
-
-def register_resolvers() -> None:
-    """Make ``${genclust_run_id:}`` available to the Hydra config (idempotent)."""
-    if not OmegaConf.has_resolver("genclust_run_id"):
-        OmegaConf.register_new_resolver("genclust_run_id", lambda: RUN_ID)
 
 
 class RefuseExistingRun(Callback):

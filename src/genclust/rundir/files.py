@@ -7,9 +7,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def write_atomic(path: Path, write: Callable[[IO], Any], binary: bool = False) -> None:
@@ -30,4 +31,6 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    import numpy as np  # only here: the command line writes JSON before numpy is loaded
+
     write_atomic(path, lambda stream: np.savez_compressed(stream, **arrays), binary=True)

@@ -1,4 +1,4 @@
-"""A finished run directory, opened for re-analysis or prediction without retraining."""
+"""A finished run directory, opened for another clustering, a prediction or a resume."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from omegaconf import OmegaConf
 
-from genclust.analysis.stage import MODEL_CLUSTERS_KEY
 from genclust.errors import UserError
-from genclust.layout import CHECKPOINT_FILE, CONFIG_FILE, LATENTS_FILE
-from genclust.models import MODELS, GenerativeModel
+from genclust.rundir.names import CHECKPOINT_FILE, CONFIG_FILE, LATENTS_FILE, MODEL_CLUSTERS_KEY
 
 DATAMODULE_STATE = "ArrayDataModule"  # Lightning stores datamodule.state_dict() under its name
 
@@ -30,7 +27,7 @@ class Codes:
 @dataclass(frozen=True)
 class FinishedRun:
     path: Path
-    config: dict[str, Any]
+    config: dict[str, Any]  # the run's own composed config, as plain Python
 
     @classmethod
     def open(cls, path: str | Path) -> FinishedRun:
@@ -69,6 +66,8 @@ class FinishedRun:
 
     def checkpoint(self) -> dict[str, Any]:
         """The run's last Lightning checkpoint, loaded on the CPU."""
+        import torch  # only here: the rest of a run dir is read without it
+
         path = self.path / CHECKPOINT_FILE
         if not path.is_file():
             raise UserError(f"{self.path} has no checkpoint at {CHECKPOINT_FILE}")
@@ -82,23 +81,3 @@ class FinishedRun:
         if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
             raise UserError(f"{path} is not a Lightning checkpoint of a genclust model")
         return checkpoint
-
-    def model(self, checkpoint: dict[str, Any]) -> GenerativeModel:
-        """The trained model, rebuilt from the hyperparameters the checkpoint carries."""
-        model_class = MODELS.get(self.config["model"]["name"])
-        hyperparameters = checkpoint.get("hyper_parameters")
-        if model_class is None or not isinstance(hyperparameters, dict):
-            raise UserError(f"{self.path / CHECKPOINT_FILE} was not written by a genclust model")
-        try:
-            model = model_class(**hyperparameters)
-        except (TypeError, ValueError) as error:
-            raise UserError(
-                f"{self.path / CHECKPOINT_FILE} was not written by a genclust model: {error}"
-            ) from None
-        try:
-            model.load_state_dict(checkpoint["state_dict"])
-        except RuntimeError as error:
-            raise UserError(
-                f"{self.path / CHECKPOINT_FILE} does not fit its model: {error}"
-            ) from None
-        return model.eval()

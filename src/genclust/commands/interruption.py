@@ -7,7 +7,7 @@ import sys
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 
-from genclust.layout import CHECKPOINT_DIR
+from genclust.rundir.names import CHECKPOINT_DIR
 
 INTERRUPTED_CHECKPOINT = "interrupted.ckpt"
 

@@ -14,79 +14,85 @@ from typing import Any
 
 import joblib
 import numpy as np
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator
 
 from genclust.analysis.assign import assign_clusters
 from genclust.analysis.clustering import ModelClusters
-from genclust.analysis.encode import assign_all, encode_all
 from genclust.analysis.metrics import clustering_scores
 from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table
+from genclust.config.commands import PredictConfig
+from genclust.config.load import validate
 from genclust.data import build_datamodule
 from genclust.errors import UserError
-from genclust.files import write_atomic, write_json
-from genclust.layout import ANALYSIS_DIR, CLUSTERER_FILE, LATENTS_FILE, METRICS_FILE
-from genclust.runs import DATAMODULE_STATE, FinishedRun
+from genclust.models import load_trained_model
+from genclust.models.encode import assign_all, encode_all
+from genclust.rundir.files import write_atomic, write_json
+from genclust.rundir.finished import DATAMODULE_STATE, FinishedRun
+from genclust.rundir.names import (
+    CHECKPOINT_FILE,
+    CLUSTER_DIR,
+    CLUSTERER_FILE,
+    LATENTS_FILE,
+    METRICS_FILE,
+)
 
 PREDICTIONS_CSV = "predictions.csv"
 PREDICTIONS_NPY = "predictions.npy"
 
 
-def predict(cfg: DictConfig) -> dict[str, Any]:
-    """Write the cluster of every sample of ``cfg.data`` into a new folder of the run."""
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    options = OmegaConf.to_container(cfg, resolve=True)
-    run = FinishedRun.open(options["run"])
-    analysis_dir = _analysis_dir(run, options["analysis"])
+def run(config: PredictConfig, out_dir: Path) -> dict[str, Any]:
+    """Write the cluster of every sample of ``config.data`` into a new folder of the run."""
+    run = FinishedRun.open(config.run)
+    trained = validate("train", run.config)
+    clustering_dir = _clustering_dir(run, config.clustering)
     checkpoint = run.checkpoint()
-    model = run.model(checkpoint)
+    model = load_trained_model(trained.model.name, checkpoint, run.path / CHECKPOINT_FILE)
 
-    data_cfg = {**options["data"], "standardize": run.config["data"]["standardize"]}
+    data = config.data.model_copy(update={"standardize": trained.data.standardize})
     scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
-    datamodule = build_datamodule(data_cfg, run.config["seed"], scaling=scaling)
+    datamodule = build_datamodule(data, trained.seed, scaling=scaling)
     if datamodule.input_shape != model.input_shape:
         raise UserError(
             f"the new data's samples have shape {datamodule.input_shape}, but the run's model "
             f"was trained on samples of shape {model.input_shape}"
         )
-    z = encode_all(model, datamodule.ordered_batches(options["batch_size"]))
-    clusterer = joblib.load(analysis_dir / CLUSTERER_FILE)
+    z = encode_all(model, datamodule.ordered_batches(data.batch_size))
+    clusterer = joblib.load(clustering_dir / CLUSTERER_FILE)
     if isinstance(clusterer, ModelClusters):
-        clusters = assign_all(model, datamodule.ordered_batches(options["batch_size"]))
+        clusters = assign_all(model, datamodule.ordered_batches(data.batch_size))
         rule = "the model's own assignment"
     else:
-        clusters, rule = _assign(clusterer, z, analysis_dir, options["neighbors"])
+        clusters, rule = _assign(clusterer, z, clustering_dir, config.neighbors)
 
     np.save(out_dir / PREDICTIONS_NPY, clusters)
     rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
     write_atomic(out_dir / PREDICTIONS_CSV, lambda stream: stream.write("row,cluster\n" + rows))
-    summary = {"n_samples": int(len(z)), "assigned_by": rule, "analysis": str(analysis_dir)}
+    summary = {"n_samples": int(len(z)), "assigned_by": rule, "clustering": str(clustering_dir)}
     if datamodule.y is not None:  # labelled new data: score the predictions too
-        summary.update(clustering_scores(z, clusters, datamodule.y, seed=run.config["seed"]))
+        summary.update(clustering_scores(z, clusters, datamodule.y, seed=trained.seed))
     write_json(out_dir / METRICS_FILE, summary)
     print(f"\npredictions: {out_dir / PREDICTIONS_CSV}\n{format_metrics_table(summary)}")
     return summary
 
 
-def _analysis_dir(run: FinishedRun, name: str | None) -> Path:
-    directory = run.path if name is None else run.path / ANALYSIS_DIR / name
+def _clustering_dir(run: FinishedRun, name: str | None) -> Path:
+    directory = run.path if name is None else run.path / CLUSTER_DIR / name
     if not (directory / CLUSTERER_FILE).is_file() or not (directory / LATENTS_FILE).is_file():
         raise UserError(
-            f"{directory} holds no finished analysis ({CLUSTERER_FILE}, {LATENTS_FILE}); "
-            "choose one with analysis=<folder under the run's analysis/>"
+            f"{directory} holds no finished clustering ({CLUSTERER_FILE}, {LATENTS_FILE}); "
+            f"choose one with clustering=<folder under the run's {CLUSTER_DIR}/>"
         )
     return directory
 
 
 def _assign(
-    clusterer: BaseEstimator, z: np.ndarray, analysis_dir: Path, neighbors: int
+    clusterer: BaseEstimator, z: np.ndarray, clustering_dir: Path, neighbors: int
 ) -> tuple[np.ndarray, str]:
     """Clusters of the codes z by a fitted clusterer, and the rule that gave them."""
-    metrics = json.loads((analysis_dir / METRICS_FILE).read_text())
-    with np.load(analysis_dir / LATENTS_FILE) as saved:
+    metrics = json.loads((clustering_dir / METRICS_FILE).read_text())
+    with np.load(clustering_dir / LATENTS_FILE) as saved:
         train_z, train_clusters = saved["z"], saved["cluster"]
-    if neighbors < 1 or neighbors > len(train_z):
-        raise UserError(f"neighbors must be between 1 and {len(train_z)} (got {neighbors})")
+    if neighbors > len(train_z):
+        raise UserError(f"neighbors must be at most {len(train_z)} (got {neighbors})")
     clustered_codes = metrics.get(CLUSTERED) == CODES
     return assign_clusters(clusterer, clustered_codes, train_z, train_clusters, z, neighbors)

@@ -1,0 +1,67 @@
+"""The cluster command: cluster a finished run's codes again, with other settings.
+
+It reads the run's saved codes (or re-encodes its data with the run's checkpoint when the
+analysis never finished) and its own saved config, so nothing is recomposed by hand and
+nothing is retrained; results go to a new folder under ``<run>/cluster/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
+from genclust.commands.training import build_logger
+from genclust.config.commands import ClusterConfig, TrainConfig
+from genclust.config.load import validate
+from genclust.data import build_datamodule
+from genclust.errors import UserError
+from genclust.models import load_trained_model
+from genclust.models.encode import encode_and_assign
+from genclust.rundir.finished import DATAMODULE_STATE, Codes, FinishedRun
+from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
+
+
+def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
+    """Cluster, score and map the codes of the run ``config.run``; return the new metrics."""
+    run = FinishedRun.open(config.run)
+    trained = validate("train", run.config)
+    seed = config.seed if config.seed is not None else trained.seed
+    codes = _saved_or_recomputed_codes(run, trained)
+    n_classes = None if codes.y is None else len(np.unique(codes.y))
+    plan = plan_analysis(config.cluster, config.embed, n_classes, len(codes.z), seed)
+    hparams = {
+        **trained.model_dump(mode="json"),
+        "cluster": config.cluster.model_dump(mode="json"),
+        "embed": config.embed.model_dump(mode="json"),
+        "seed": seed,
+    }
+    metrics = analyse_codes(
+        codes.z,
+        codes.y,
+        codes.label_names,
+        plan,
+        out_dir,
+        build_logger(config.logger, out_dir),
+        hparams=hparams,
+        extra={"run": str(run.path)},
+        model_clusters=codes.model_clusters,
+    )
+    print(f"\ncluster dir: {out_dir}\n{format_metrics_table(metrics)}")
+    return metrics
+
+
+def _saved_or_recomputed_codes(run: FinishedRun, trained: TrainConfig) -> Codes:
+    try:
+        return run.codes()
+    except UserError:
+        if not (run.path / CHECKPOINT_DIR).is_dir():
+            raise
+    checkpoint = run.checkpoint()  # the run died in its analysis stage: encode again
+    scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
+    datamodule = build_datamodule(trained.data, trained.seed, scaling=scaling)
+    model = load_trained_model(trained.model.name, checkpoint, run.path / CHECKPOINT_FILE)
+    z, model_clusters = encode_and_assign(model, datamodule, trained.encode_batch_size)
+    return Codes(z, datamodule.y, datamodule.label_names, model_clusters)

@@ -1,0 +1,66 @@
+"""The ``data`` section: one schema per data source, chosen by ``data.name`` (conf/data/)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from genclust.config.base import Options
+from genclust.config.types import PositiveInt, PositiveNumber, Seed
+
+
+class DataOptions(Options):
+    """What every source has: how it is batched and scaled, and how long to train on it."""
+
+    name: str
+    batch_size: PositiveInt  # samples per training step per device
+    standardize: bool  # zero mean and unit std per feature
+    epochs: PositiveInt  # the data's default training length (trainer.max_epochs refers to it)
+
+
+class DigitsOptions(DataOptions):
+    name: Literal["digits"]
+
+
+class IDXOptions(DataOptions):
+    """MNIST-like data: four IDX files in a folder."""
+
+    root: str | None
+    split: Literal["train", "test", "all"]
+
+
+class MNISTOptions(IDXOptions):
+    name: Literal["mnist"]
+
+
+class FashionMNISTOptions(IDXOptions):
+    name: Literal["fashion_mnist"]
+
+
+class BlobsOptions(DataOptions):
+    name: Literal["blobs"]
+    n_samples: PositiveInt
+    n_features: PositiveInt
+    centers: PositiveInt
+    cluster_std: PositiveNumber
+    seed: Seed  # the data's own seed, apart from the run's
+
+
+class CSVOptions(DataOptions):
+    name: Literal["csv"]
+    path: str | None
+    label_column: str | None
+    delimiter: str
+
+
+class NpyOptions(DataOptions):
+    name: Literal["npy"]
+    path: str | None
+    labels_path: str | None
+
+
+AnyDataOptions = Annotated[
+    DigitsOptions | MNISTOptions | FashionMNISTOptions | BlobsOptions | CSVOptions | NpyOptions,
+    Field(discriminator="name"),
+]

@@ -1,0 +1,89 @@
+"""Overrides as a user types them, made ready for Hydra before it composes.
+
+Two things Hydra handles badly are caught here: a nested group written with a dot
+(``cluster.manifold=umap``, which Hydra needs as ``cluster/manifold=umap``) and a group set to a
+non-name (``model=null``), which Hydra answers with a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib.resources import files
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+
+from genclust.errors import UserError
+
+CONF_PACKAGE = "genclust.conf"
+
+
+def prepare_overrides(command: str, overrides: Sequence[str]) -> list[str]:
+    """The overrides of ``genclust <command>`` as Hydra should see them; UserError if one can
+    never be right (a group set to a non-name, an option the command takes from its run)."""
+    spelled = spell_group_choices(overrides)
+    check_overrides(spelled)
+    refuse_options_the_run_decides(command, spelled)
+    return spelled
+
+
+def spell_group_choices(overrides: Sequence[str]) -> list[str]:
+    """``cluster.manifold=umap`` → ``cluster/manifold=umap``; other overrides unchanged.
+
+    >>> spell_group_choices(["cluster.manifold=umap", "cluster.manifold.n_components=5"])
+    ['cluster/manifold=umap', 'cluster.manifold.n_components=5']
+    """
+    groups = config_groups()
+    spelled = []
+    for text in overrides:
+        key, equals, value = text.partition("=")
+        group = key.replace(".", "/")
+        spelled.append(f"{group}={value}" if equals and "." in key and group in groups else text)
+    return spelled
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Refuse a config group set to a non-name (``model=null``, ``model=1``)."""
+    parser = OverridesParser.create()
+    groups = config_groups()
+    for text in overrides:
+        try:
+            (override,) = parser.parse_overrides([text])
+        except HydraException:
+            continue  # a syntax error: Hydra's message says it, translated by the caller
+        group = override.key_or_group
+        if group not in groups or override.is_delete() or override.is_sweep_override():
+            continue
+        if not isinstance(override.value(), str | list):
+            options = ", ".join(groups[group])
+            raise UserError(f"{text}: {group} takes the name of an option: one of {options}")
+
+
+# Options a command takes from the finished run it reads, not from its command line.
+FOLLOW_THE_RUN = {"predict": ("data.standardize", "data.epochs")}
+
+
+def refuse_options_the_run_decides(command: str, overrides: Sequence[str]) -> None:
+    """``genclust predict`` prepares new data exactly as the run's training data were."""
+    for text in overrides:
+        if text.split("=")[0].lstrip("+~") in FOLLOW_THE_RUN.get(command, ()):
+            raise UserError(
+                f"{text}: genclust {command} takes this option from the run it reads; "
+                "it cannot be set here"
+            )
+
+
+@cache
+def config_groups() -> dict[str, list[str]]:
+    """Each config group of conf/ (``cluster/manifold`` included) → its option names."""
+    groups: dict[str, list[str]] = {}
+    pending = [(files(CONF_PACKAGE), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.name.startswith(("_", ".")):
+                pending.append((entry, f"{prefix}{entry.name}/"))
+            elif prefix and entry.name.endswith(".yaml"):
+                groups.setdefault(prefix.rstrip("/"), []).append(entry.name.removesuffix(".yaml"))
+    return {group: sorted(options) for group, options in groups.items()}
