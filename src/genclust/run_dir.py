@@ -11,6 +11,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from genclust.config.metrics import direction
 from genclust.errors import UserError, exit_with_user_error
 from genclust.layout import FAILED_FILE
 
@@ -20,9 +21,12 @@ MAX_EXIT_STATUS = 100  # exit statuses are one byte; a sweep reports at most thi
 
 
 def register_resolvers() -> None:
-    """Make ``${genclust_run_id:}`` available to the Hydra config (idempotent)."""
+    """Make ``${genclust_run_id:}`` and ``${genclust_direction:<metric>}`` (``minimize`` or
+    ``maximize``, for a sweeper) available to the Hydra config (idempotent)."""
     if not OmegaConf.has_resolver("genclust_run_id"):
         OmegaConf.register_new_resolver("genclust_run_id", lambda: RUN_ID)
+    if not OmegaConf.has_resolver("genclust_direction"):
+        OmegaConf.register_new_resolver("genclust_direction", direction)
 
 
 class RefuseExistingRun(Callback):
