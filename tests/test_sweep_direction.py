@@ -1,4 +1,4 @@
-"""hparams_search=optuna: the sweeper's direction follows ``objective``, from the composed config."""
+"""hparams_search=optuna: the sweeper's direction follows ``objective`` in the composed config."""
 
 from __future__ import annotations
 
