@@ -365,6 +365,21 @@ def test_a_reanalysis_is_its_own_row_never_a_repetition_of_its_run(tmp_path):
     ]
 
 
+def test_a_reanalysis_label_names_its_own_clusterer(tmp_path):
+    """Training runs differ in encode_batch_size; the re-analysis in its clusterer, which its
+    label must show although "re-analysis" alone would tell the rows apart."""
+    for seed in (0, 1):
+        config = _config("ae", "kmeans", seed) | {"encode_batch_size": 1 if seed else 4096}
+        run = _write_run(tmp_path / str(seed), config, _metrics(0.7, seed))
+    _write_reanalysis(run, "gmm", _cluster("gmm", {}), _metrics(0.8, 0))
+    labels = [group.label for group in group_runs(find_runs([tmp_path]))]
+    assert sorted(labels) == [
+        "cluster.name=kmeans encode_batch_size=1",
+        "cluster.name=kmeans encode_batch_size=4096",
+        "re-analysis: cluster.name=gmm encode_batch_size=1",
+    ]
+
+
 @pytest.mark.parametrize(
     "key",
     ["cluster.params.n_jobs", "cluster.manifold.params.n_jobs", "encode_batch_size"],

@@ -155,13 +155,15 @@ def _labels(configs: Sequence[dict[str, Any]], reanalyses: Sequence[bool]) -> li
     Starts from the keys whose value (or presence) differs and drops keys from the end of the
     config order while the labels stay distinct, so each section's leading ``name`` is kept and
     keys that merely follow from it (a model's default learning rate) are not shown. A group of
-    re-analyses always says so, so it can never be mistaken for its training runs.
+    re-analyses always says so, so it can never be mistaken for its training runs; the keys
+    alone still tell apart every two configs that differ (a re-analysis with another clusterer
+    shows that clusterer).
     """
     shown = varying_keys(configs)
+    n_configs = len({tuple(sorted(config.items())) for config in configs})
 
     def distinct(keys: Sequence[str]) -> bool:
-        labels = {(_label(c, keys), r) for c, r in zip(configs, reanalyses, strict=True)}
-        return len(labels) == len(configs)
+        return len({_label(config, keys) for config in configs}) == n_configs
 
     for key in reversed(shown.copy()):
         rest = [k for k in shown if k != key]
