@@ -88,9 +88,11 @@ def _write_run(path: Path, config: dict, metrics: dict | None = None) -> Path:
     return path
 
 
-def _write_reanalysis(run: Path, name: str, cluster: dict, metrics: dict | None) -> Path:
+def _write_reanalysis(
+    run: Path, name: str, cluster: dict, metrics: dict | None, seed: int | None = None
+) -> Path:
     """A `genclust cluster` result in ``run``: its own small config (cluster, run, seed)."""
-    config = {"run": str(run), "cluster": cluster, "seed": None, "logger": {"name": "none"}}
+    config = {"run": str(run), "cluster": cluster, "seed": seed, "logger": {"name": "none"}}
     return _write_run(run / ANALYSIS_DIR / name, config, metrics)
 
 
@@ -454,6 +456,22 @@ def test_a_survivor_of_many_failures_never_outranks_a_complete_row(tmp_path, cap
     assert f"\n{INCOMPLETE_MARK} incomplete: fewer than 2 runs" in markdown
     rows = _csv_rows(tmp_path / REPORT_CSV)
     assert [rows[g.label]["complete"] for g in groups] == ["True", "False", "False"]
+
+
+def test_runs_that_share_a_seed_are_not_independent_repetitions(tmp_path):
+    """The same seed run again with another figure gives the same clusters: n=2 but one seed."""
+    for name, embed in [("figure", "tsne"), ("no_figure", "none")]:
+        config = _config("ae", "kmeans", 0) | {"embed": {"method": embed}}
+        run = _write_run(tmp_path / name, config, _metrics(0.7, 0))
+    for name, seed in [("seed1", 1), ("seed2", 2), ("own_seed_a", None), ("own_seed_b", None)]:
+        cluster = _cluster("hdbscan" if seed is None else "gmm", {})
+        _write_reanalysis(run, name, cluster, _metrics(0.6, 0), seed)
+    groups = {group.label.split()[-1]: group for group in group_runs(find_runs([tmp_path]))}
+    assert {name: (g.n_ok, g.n_seeds, g.complete) for name, g in groups.items()} == {
+        "cluster.name=gmm": (2, 2, True),  # one run, re-analysed with seeds 1 and 2
+        "cluster.name=kmeans": (2, 1, False),
+        "cluster.name=hdbscan": (2, 1, False),  # twice with the run's own seed
+    }
 
 
 def test_without_labels_silhouette_ranks_and_missing_values_go_last(tmp_path):

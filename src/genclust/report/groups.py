@@ -75,9 +75,16 @@ class Group:
         return sum(run.status == UNFINISHED for run in self.runs)
 
     @property
+    def n_seeds(self) -> int:
+        """Distinct seeds among the runs that succeeded: how many independent repetitions."""
+        return len({run.seed for run in self.runs if run.status == OK})
+
+    @property
     def complete(self) -> bool:
-        """At least MIN_REPETITIONS runs, and every one succeeded: its mean can be trusted."""
-        return self.n_ok >= MIN_REPETITIONS and self.n_ok == len(self.runs)
+        """At least MIN_REPETITIONS runs, every one succeeded, each with its own seed: its mean
+        and spread can be trusted."""
+        n_runs = len(self.runs)
+        return self.n_ok == n_runs == self.n_seeds and n_runs >= MIN_REPETITIONS
 
 
 def group_runs(records: Iterable[RunRecord], metric: str | None = None) -> list[Group]:

@@ -66,9 +66,10 @@ def markdown_report(groups: Sequence[Group], metric: str) -> str:
     if any(not group.complete for group in groups):
         lines += [
             "",
-            f"{INCOMPLETE_MARK} incomplete: fewer than {MIN_REPETITIONS} runs, or runs that "
-            "failed or did not finish. Ranked below every complete group whatever its mean, "
-            "which is over its successful runs only.",
+            f"{INCOMPLETE_MARK} incomplete: fewer than {MIN_REPETITIONS} runs, runs that "
+            "failed or did not finish, or runs that share a seed (not independent repetitions). "
+            "Ranked below every complete group whatever its mean, which is over its successful "
+            "runs only.",
         ]
     if failed:
         lines += ["", "## Failed runs", ""]
@@ -87,7 +88,8 @@ def markdown_report(groups: Sequence[Group], metric: str) -> str:
 
 def write_csv(groups: Sequence[Group], stream: IO[str]) -> None:
     """One row per group: its label, each differing config key, whether it re-analyses runs,
-    run counts, whether it is complete, mean/std/n per metric, and the seed agreement.
+    run counts, distinct seeds among the successful runs, whether the group is complete,
+    mean/std/n per metric, and the seed agreement.
 
     Numbers are written in full precision; a missing value is an empty cell.
     """
@@ -102,6 +104,7 @@ def write_csv(groups: Sequence[Group], stream: IO[str]) -> None:
             "runs_ok",
             "runs_failed",
             "runs_unfinished",
+            "seeds",
             "complete",
             *stat_columns,
             f"{AGREEMENT}.mean",
@@ -118,6 +121,7 @@ def write_csv(groups: Sequence[Group], stream: IO[str]) -> None:
                 group.n_ok,
                 group.n_failed,
                 group.n_unfinished,
+                group.n_seeds,
                 group.complete,
                 *(_blank(value) for stat in stats for value in (stat.mean, stat.std, stat.n)),
                 _blank(group.agreement.mean),
@@ -146,7 +150,7 @@ def bar_chart(groups: Sequence[Group], metric: str) -> Figure | None:
     ax.margins(x=0.2)  # room for the value written beside the longest bar
     ax.set_xlabel(f"{metric} (mean ± sample std over runs)")
     if any(not group.complete for group in shown):
-        ax.set_title(f"{INCOMPLETE_MARK} incomplete: too few runs, or some failed", fontsize=9)
+        ax.set_title(f"{INCOMPLETE_MARK} incomplete: see the table", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -38,6 +38,7 @@ class RunRecord:
     metrics: dict[str, Any]  # dotted keys ("seconds.train"); empty unless OK
     error: str | None = None  # why it failed
     reanalysis: bool = False  # a `genclust cluster` result inside a run's analysis/ folder
+    seed: Any = None  # which repetition: the run's seed; a re-analysis's (run's seed, own seed)
 
 
 class _Unreadable(Exception):
@@ -81,7 +82,7 @@ def _read_run(run: Path) -> Iterator[RunRecord]:
         config_error = None
     except _Unreadable as error:
         config, config_error = None, str(error)
-    yield _record(run, config, config_error)
+    yield _record(run, config, config_error, seed=None if config is None else _seed(config))
     for entry in _dirs_holding(run / ANALYSIS_DIR, CONFIG_FILE):
         if config is None:
             yield _record(entry, None, f"the run's config: {config_error}", reanalysis=True)
@@ -92,16 +93,28 @@ def _read_run(run: Path) -> Iterator[RunRecord]:
             yield _record(entry, None, str(error), reanalysis=True)
             continue
         changed = {key: own[key] for key in REANALYSED_SECTIONS if key in own}
-        yield _record(entry, {**config, **changed}, None, reanalysis=True)
+        own_seed = own.get("seed")
+        seed = (_seed(config), _seed(own) if own_seed is not None else _seed(config))  # null: run's
+        yield _record(entry, {**config, **changed}, None, reanalysis=True, seed=seed)
 
 
 def _record(
-    path: Path, config: dict[str, Any] | None, config_error: str | None, reanalysis: bool = False
+    path: Path,
+    config: dict[str, Any] | None,
+    config_error: str | None,
+    reanalysis: bool = False,
+    seed: Any = None,
 ) -> RunRecord:
     if config is None:
         return RunRecord(path, None, FAILED, {}, config_error, reanalysis)
     status, metrics, error = _outcome(path)
-    return RunRecord(path, flatten(config), status, metrics, error, reanalysis)
+    return RunRecord(path, flatten(config), status, metrics, error, reanalysis, seed)
+
+
+def _seed(config: Mapping[str, Any]) -> int | str:
+    """The config's seed, hashable whatever the file holds."""
+    seed = config.get("seed")
+    return seed if isinstance(seed, int) else str(seed)
 
 
 def _outcome(path: Path) -> tuple[str, dict[str, Any], str | None]:
