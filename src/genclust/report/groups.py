@@ -20,9 +20,9 @@ from genclust.report.runs import FAILED, OK, SCORES, SECONDS, UNFINISHED, RunRec
 from genclust.report.stability import seed_agreement
 
 # Config keys that cannot change any score: runs differing only in these (and the seed) are
-# repetitions of one experiment. fnmatch patterns over dotted keys. Thread counts (*.n_jobs)
-# and encode_batch_size are not here: both change the codes or the t-SNE map in the last
-# bits, and a t-SNE map then ends elsewhere, with other clusters.
+# repetitions of one experiment. fnmatch patterns over dotted keys. Not here, as they do change
+# scores: thread counts (*.n_jobs: the order of t-SNE's parallel sums) and encode_batch_size
+# (the codes' last bits); a t-SNE map then ends elsewhere, with other clusters.
 IGNORED_KEYS = (
     "seed",  # the repetition itself
     "logger.*",  # where logs go; image grids draw from their own generator
@@ -30,7 +30,8 @@ IGNORED_KEYS = (
     "trainer.enable_progress_bar",
     "trainer.log_every_n_steps",  # how often losses reach the logger
     "data.root",  # where the same data files are found
-    "embed.*",  # the 2-D figure: analyse_codes computes every score before it
+    "embed.*",  # the 2-D figure: analyse_codes computes every score before it (only the
+    # figure's own time, seconds.embed, differs)
 )
 REPORT_METRICS = (*SCORES, TRAIN_SECONDS, TOTAL_SECONDS)
 RANKING_METRICS = tuple(name for name in REPORT_METRICS if name != N_CLUSTERS)  # no "better"
