@@ -93,8 +93,8 @@ def _read_run(run: Path) -> Iterator[RunRecord]:
             yield _record(entry, None, str(error), reanalysis=True)
             continue
         changed = {key: own[key] for key in REANALYSED_SECTIONS if key in own}
-        own_seed = own.get("seed")
-        seed = (_seed(config), _seed(own) if own_seed is not None else _seed(config))  # null: run's
+        run_seed = _seed(config)
+        seed = (run_seed, run_seed if own.get("seed") is None else _seed(own))  # null: the run's
         yield _record(entry, {**config, **changed}, None, reanalysis=True, seed=seed)
 
 
