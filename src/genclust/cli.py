@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     command, *rest = arguments
     try:
         if command == "report":  # reads finished runs: a plain command, no Hydra config
-            from genclust.report.command import main as report_main
+            from genclust.commands.report import main as report_main
 
             sys.exit(report_main(rest))
         if command not in HYDRA_COMMANDS:

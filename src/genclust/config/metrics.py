@@ -11,8 +11,10 @@ SILHOUETTE = "silhouette"
 SILHOUETTE_NOTE = "silhouette_note"
 N_CLUSTERS = "n_clusters"
 NOISE_FRACTION = "noise_fraction"
+TRAIN_SECONDS = "seconds.train"  # wall times, as dotted keys of metrics.json's "seconds"
+TOTAL_SECONDS = "seconds.total"  # the report's sum of every stage's time
 LABEL_METRICS = (ACC, NMI, ARI)
-LOWER_IS_BETTER = frozenset({NOISE_FRACTION, N_CLUSTERS})
+LOWER_IS_BETTER = frozenset({NOISE_FRACTION, N_CLUSTERS, TRAIN_SECONDS, TOTAL_SECONDS})
 
 
 def direction(metric: str) -> str:

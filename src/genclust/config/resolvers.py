@@ -2,6 +2,7 @@
 
 from omegaconf import OmegaConf
 
+from genclust.config.metrics import direction
 from genclust.rundir.names import new_run_id
 
 # The id of the command being run: every run dir (or sweep dir) it makes ends with it. Lightning's
@@ -19,8 +20,12 @@ def current_run_id() -> str:
 
 
 def register_resolvers() -> None:
-    """Make genclust's resolvers available to the Hydra config (idempotent)."""
+    """Make genclust's resolvers available to the Hydra config (idempotent):
+    ``${genclust_run_id:}`` and ``${genclust_direction:<metric>}`` (``minimize`` or
+    ``maximize``, for a sweeper)."""
     if not OmegaConf.has_resolver("genclust_run_id"):
         # Cached: Hydra hands a sweep's cache to its members, so members that a launcher runs
         # in other processes (joblib, SLURM) still resolve the sweep's own dir.
         OmegaConf.register_new_resolver("genclust_run_id", current_run_id, use_cache=True)
+    if not OmegaConf.has_resolver("genclust_direction"):
+        OmegaConf.register_new_resolver("genclust_direction", direction)

@@ -2,43 +2,44 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from genclust.config.metrics import ACC, LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
-from genclust.report.runs import FAILED, OK, RunRecord
+from genclust.config.metrics import (
+    ACC,
+    N_CLUSTERS,
+    SILHOUETTE,
+    TOTAL_SECONDS,
+    TRAIN_SECONDS,
+    direction,
+)
+from genclust.report.runs import FAILED, OK, SCORES, SECONDS, UNFINISHED, RunRecord
+from genclust.report.stability import seed_agreement
 
-# Config keys that do not change a run's scores: runs differing only in these are repetitions of
-# one experiment. fnmatch patterns over dotted keys.
+# Config keys that cannot change any score: runs differing only in these (and the seed) are
+# repetitions of one experiment. fnmatch patterns over dotted keys. Not here, as they do change
+# scores: thread counts (*.n_jobs: the order of t-SNE's parallel sums) and encode_batch_size
+# (the codes' last bits); a t-SNE map then ends elsewhere, with other clusters.
 IGNORED_KEYS = (
     "seed",  # the repetition itself
-    "logger.*",  # where logs go
-    "encode_batch_size",  # batching of the encoder at inference
+    "logger.*",  # where logs go; image grids draw from their own generator
     "trainer.enable_model_summary",  # console output only
     "trainer.enable_progress_bar",
     "trainer.log_every_n_steps",  # how often losses reach the logger
     "data.root",  # where the same data files are found
-    "*.n_jobs",  # how many cores compute the same thing
-    "embed.*",  # the 2-D map feeds the figure only; the scores are computed before it
+    "embed.*",  # the 2-D figure: analyse_codes computes every score before it (only the
+    # figure's own time, seconds.embed, differs)
 )
-SECONDS_PREFIX = "seconds."
-TRAIN_SECONDS = f"{SECONDS_PREFIX}train"
-TOTAL_SECONDS = f"{SECONDS_PREFIX}total"  # from metrics.json if there, else the sum of the stages
-REPORT_METRICS = (
-    *LABEL_METRICS,
-    SILHOUETTE,
-    N_CLUSTERS,
-    NOISE_FRACTION,
-    TRAIN_SECONDS,
-    TOTAL_SECONDS,
-)
-LOWER_IS_BETTER = (NOISE_FRACTION, TRAIN_SECONDS, TOTAL_SECONDS)
+REPORT_METRICS = (*SCORES, TRAIN_SECONDS, TOTAL_SECONDS)
 RANKING_METRICS = tuple(name for name in REPORT_METRICS if name != N_CLUSTERS)  # no "better"
-ALL_RUNS = "all runs"  # the label when every run belongs to one group
+MIN_REPETITIONS = 2  # fewer runs give no spread: such a group is incomplete
+ALL_RUNS = "all runs"  # the label when every run (with a readable config) is in one group
+TRAINING_RUNS = "training runs"  # ... when the only other groups are re-analyses of them
+REANALYSIS = "re-analysis"  # what starts the label of a group of re-analyses
+UNREADABLE = "(config unreadable)"  # the label of the runs whose config could not be read
 UNSET = "(unset)"
 
 
@@ -56,9 +57,11 @@ class Group:
     """Runs with the same config but for IGNORED_KEYS, and their metrics summarised."""
 
     label: str  # only the config keys needed to tell the groups apart, e.g. "model.name=vae"
-    config: dict[str, Any]  # the shared config, IGNORED_KEYS left out
+    config: dict[str, Any] | None  # the shared config, IGNORED_KEYS left out; None: unreadable
+    reanalysis: bool  # re-analyses (`genclust cluster`) of runs, not the runs themselves
     runs: tuple[RunRecord, ...]
     stats: dict[str, Stat]  # per name in REPORT_METRICS, over the runs that succeeded
+    agreement: Stat  # mean pairwise ARI of the succeeded runs' clusters; n: runs compared
 
     @property
     def n_ok(self) -> int:
@@ -68,22 +71,44 @@ class Group:
     def n_failed(self) -> int:
         return sum(run.status == FAILED for run in self.runs)
 
+    @property
+    def n_unfinished(self) -> int:
+        return sum(run.status == UNFINISHED for run in self.runs)
+
+    @property
+    def n_seeds(self) -> int:
+        """Distinct seeds among the runs that succeeded: how many independent repetitions."""
+        return len({run.seed for run in self.runs if run.status == OK})
+
+    @property
+    def complete(self) -> bool:
+        """At least MIN_REPETITIONS runs, every one succeeded, each with its own seed: its mean
+        and spread can be trusted."""
+        n_runs = len(self.runs)
+        return self.n_ok == n_runs == self.n_seeds and n_runs >= MIN_REPETITIONS
+
 
 def group_runs(records: Iterable[RunRecord], metric: str | None = None) -> list[Group]:
     """Group ``records`` by every config key except IGNORED_KEYS; best group first by ``metric``.
 
+    A re-analysis never joins its training run's group: re-analyses group among themselves.
     The default metric is ``ranking_metric`` of the groups: ACC when any run has labels, else
-    silhouette. Groups without the metric come last; ties go by label.
+    silhouette. See ``rank_groups`` for the order.
     """
     buckets: dict[tuple, list[RunRecord]] = {}
     for record in records:
-        config = _relevant(record.config)
-        buckets.setdefault(tuple(sorted(config.items())), []).append(record)
-    configs = [_relevant(runs[0].config) for runs in buckets.values()]
+        buckets.setdefault(_group_key(record), []).append(record)
+    unreadable = buckets.pop((UNREADABLE,), [])
+    readable = list(buckets.values())
+    configs = [_relevant(runs[0].config) for runs in readable]
+    kinds = [runs[0].reanalysis for runs in readable]
+    labels = _labels(configs, kinds)
     groups = [
-        Group(label, config, tuple(runs), _stats(runs))
-        for label, config, runs in zip(_labels(configs), configs, buckets.values(), strict=True)
+        _group(label, config, runs)
+        for label, config, runs in zip(labels, configs, readable, strict=True)
     ]
+    if unreadable:
+        groups.append(_group(UNREADABLE, None, unreadable))
     return rank_groups(groups, metric or ranking_metric(groups))
 
 
@@ -93,15 +118,35 @@ def ranking_metric(groups: Sequence[Group]) -> str:
 
 
 def rank_groups(groups: Iterable[Group], metric: str) -> list[Group]:
-    """Best mean of ``metric`` first (lowest for LOWER_IS_BETTER); no value last; ties by label."""
+    """Complete groups first, then incomplete ones, then those without ``metric``; each part
+    best mean first (lowest for a metric whose ``direction`` is minimize), ties by label.
 
-    def key(group: Group) -> tuple[bool, float, str]:
+    An incomplete group (see ``Group.complete``) never outranks a complete one on the mean of
+    the runs that happened to survive."""
+    lower_is_better = direction(metric) == "minimize"
+
+    def key(group: Group) -> tuple[int, float, str]:
         mean = group.stats[metric].mean
         if mean is None:
-            return True, 0.0, group.label
-        return False, mean if metric in LOWER_IS_BETTER else -mean, group.label
+            return 2, 0.0, group.label
+        return (0 if group.complete else 1), mean if lower_is_better else -mean, group.label
 
     return sorted(groups, key=key)
+
+
+def _group_key(record: RunRecord) -> tuple:
+    if record.config is None:
+        return (UNREADABLE,)
+    return record.reanalysis, tuple(sorted(_relevant(record.config).items()))
+
+
+def _group(label: str, config: dict[str, Any] | None, runs: Sequence[RunRecord]) -> Group:
+    ok = [run for run in runs if run.status == OK]
+    agreement = Stat(None, None, 0)
+    if len(ok) >= MIN_REPETITIONS:  # latents.npz is read only here
+        mean, compared = seed_agreement([run.path for run in ok])
+        agreement = Stat(mean, None, compared if mean is not None else 0)
+    return Group(label, config, runs[0].reanalysis, tuple(runs), _stats(ok), agreement)
 
 
 def _relevant(config: dict[str, Any]) -> dict[str, Any]:
@@ -112,19 +157,34 @@ def _relevant(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _labels(configs: Sequence[dict[str, Any]]) -> list[str]:
-    """Per config, the fewest differing keys that still tell every config apart.
+def _labels(configs: Sequence[dict[str, Any]], reanalyses: Sequence[bool]) -> list[str]:
+    """Per config, the fewest differing keys that still tell every group apart.
 
     Starts from the keys whose value (or presence) differs and drops keys from the end of the
     config order while the labels stay distinct, so each section's leading ``name`` is kept and
-    keys that merely follow from it (a model's default learning rate) are not shown.
+    keys that merely follow from it (a model's default learning rate) are not shown. A group of
+    re-analyses always says so, so it can never be mistaken for its training runs; the keys
+    alone still tell apart every two configs that differ (a re-analysis with another clusterer
+    shows that clusterer).
     """
     shown = varying_keys(configs)
+    n_configs = len({tuple(sorted(config.items())) for config in configs})
+
+    def distinct(keys: Sequence[str]) -> bool:
+        return len({_label(config, keys) for config in configs}) == n_configs
+
     for key in reversed(shown.copy()):
         rest = [k for k in shown if k != key]
-        if len({_label(config, rest) for config in configs}) == len(configs):
+        if distinct(rest):
             shown = rest
-    return [_label(config, shown) or ALL_RUNS for config in configs]
+    labels = []
+    for config, reanalysis in zip(configs, reanalyses, strict=True):
+        text = _label(config, shown)
+        if reanalysis:
+            labels.append(f"{REANALYSIS}: {text}" if text else REANALYSIS)
+        else:
+            labels.append(text or (ALL_RUNS if len(configs) == 1 else TRAINING_RUNS))
+    return labels
 
 
 def varying_keys(configs: Sequence[dict[str, Any]]) -> list[str]:
@@ -137,8 +197,8 @@ def _label(config: dict[str, Any], keys: Sequence[str]) -> str:
     return " ".join(f"{key}={config.get(key, UNSET)}" for key in keys)
 
 
-def _stats(runs: Sequence[RunRecord]) -> dict[str, Stat]:
-    values = [_run_values(run.metrics) for run in runs if run.status == OK]
+def _stats(ok_runs: Sequence[RunRecord]) -> dict[str, Stat]:
+    values = [_run_values(run.metrics) for run in ok_runs]
     return {
         name: _summarise([v[name] for v in values if v[name] is not None])
         for name in REPORT_METRICS
@@ -146,9 +206,10 @@ def _stats(runs: Sequence[RunRecord]) -> dict[str, Stat]:
 
 
 def _run_values(metrics: dict[str, Any]) -> dict[str, float | None]:
-    values = {name: _number(metrics.get(name)) for name in REPORT_METRICS}
+    """The run's REPORT_METRICS (find_runs checked they are numbers or null)."""
+    values = {name: metrics.get(name) for name in REPORT_METRICS}
     if TOTAL_SECONDS not in metrics:
-        stages = [_number(v) for k, v in metrics.items() if k.startswith(SECONDS_PREFIX)]
+        stages = [value for key, value in metrics.items() if key.startswith(f"{SECONDS}.")]
         values[TOTAL_SECONDS] = sum(stages) if stages and None not in stages else None
     return values
 
@@ -159,10 +220,3 @@ def _summarise(values: Sequence[float]) -> Stat:
         std=statistics.stdev(values) if len(values) > 1 else None,
         n=len(values),
     )
-
-
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float; None for what cannot be averaged (None, text, NaN, bools)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None

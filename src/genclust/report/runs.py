@@ -1,8 +1,13 @@
-"""Find run dirs (and their re-analyses) below some folders and read each into one flat record."""
+"""Find run dirs (and their re-analyses) below some folders and read each into one flat record.
+
+A damaged file never stops the report: a run whose config or metrics cannot be read counts as
+failed, with the reason.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -13,12 +18,14 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from genclust.config.metrics import LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
 from genclust.errors import UserError
 from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, FAILED_FILE, METRICS_FILE
 
 REANALYSED_SECTIONS = ("cluster", "embed")  # what `genclust cluster` may change in a run's config
-OK, FAILED = "ok", "failed"
-NO_METRICS_ERROR = f"no {METRICS_FILE} (still running, or killed before the end)"
+OK, FAILED, UNFINISHED = "ok", "failed", "unfinished"  # unfinished: still running, or killed
+SCORES = (*LABEL_METRICS, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)  # metrics.json: number or null
+SECONDS = "seconds"  # metrics.json: wall time of each stage, a mapping of numbers
 
 
 @dataclass(frozen=True)
@@ -26,10 +33,16 @@ class RunRecord:
     """One run or re-analysis: where it is, its flat config, and how it ended."""
 
     path: Path
-    config: dict[str, Any]  # dotted keys ("model.latent_dim"); lists as strings
-    status: str  # OK or FAILED
-    metrics: dict[str, Any]  # dotted keys ("seconds.train"); empty when failed
+    config: dict[str, Any] | None  # dotted keys ("model.latent_dim"); None when unreadable
+    status: str  # OK, FAILED or UNFINISHED
+    metrics: dict[str, Any]  # dotted keys ("seconds.train"); empty unless OK
     error: str | None = None  # why it failed
+    reanalysis: bool = False  # a `genclust cluster` result inside a run's analysis/ folder
+    seed: Any = None  # which repetition: the run's seed; a re-analysis's (run's seed, own seed)
+
+
+class _Unreadable(Exception):
+    """A file of a run that cannot be used; the message says why."""
 
 
 def find_runs(dirs: Iterable[str | os.PathLike]) -> list[RunRecord]:
@@ -64,26 +77,93 @@ def _dirs_holding(top: Path, *markers: Path | str) -> Iterator[Path]:
 
 
 def _read_run(run: Path) -> Iterator[RunRecord]:
-    config = _load_yaml(run / CONFIG_FILE)
-    yield _record(run, config)
+    try:
+        config: dict[str, Any] | None = _load_yaml(run / CONFIG_FILE)
+        config_error = None
+    except _Unreadable as error:
+        config, config_error = None, str(error)
+    yield _record(run, config, config_error, seed=None if config is None else _seed(config))
     for entry in _dirs_holding(run / CLUSTER_DIR, CONFIG_FILE):
-        yield _record(entry, {**config, **_reanalysed_sections(entry)})
+        if config is None:
+            yield _record(entry, None, f"the run's config: {config_error}", reanalysis=True)
+            continue
+        try:
+            own = _load_yaml(entry / CONFIG_FILE)
+        except _Unreadable as error:
+            yield _record(entry, None, str(error), reanalysis=True)
+            continue
+        changed = {key: own[key] for key in REANALYSED_SECTIONS if key in own}
+        run_seed = _seed(config)
+        seed = (run_seed, run_seed if own.get("seed") is None else _seed(own))  # null: the run's
+        yield _record(entry, {**config, **changed}, None, reanalysis=True, seed=seed)
 
 
-def _reanalysed_sections(entry: Path) -> dict[str, Any]:
-    """What a re-analysis changed: the sections of its own Hydra config."""
-    config = _load_yaml(entry / CONFIG_FILE)
-    return {key: config[key] for key in REANALYSED_SECTIONS if key in config}
+def _record(
+    path: Path,
+    config: dict[str, Any] | None,
+    config_error: str | None,
+    reanalysis: bool = False,
+    seed: Any = None,
+) -> RunRecord:
+    if config is None:
+        return RunRecord(path, None, FAILED, {}, config_error, reanalysis)
+    status, metrics, error = _outcome(path)
+    return RunRecord(path, flatten(config), status, metrics, error, reanalysis, seed)
 
 
-def _record(path: Path, config: Mapping[str, Any]) -> RunRecord:
-    flat_config = flatten(config)
-    if (path / FAILED_FILE).is_file():
-        error = _load_json(path / FAILED_FILE).get("error", f"{FAILED_FILE} gives no message")
-        return RunRecord(path, flat_config, FAILED, {}, str(error))
-    if not (path / METRICS_FILE).is_file():
-        return RunRecord(path, flat_config, FAILED, {}, NO_METRICS_ERROR)
-    return RunRecord(path, flat_config, OK, flatten(_load_json(path / METRICS_FILE)))
+def _seed(config: Mapping[str, Any]) -> int | str:
+    """The config's seed, hashable whatever the file holds."""
+    seed = config.get("seed")
+    return seed if isinstance(seed, int) else str(seed)
+
+
+def _outcome(path: Path) -> tuple[str, dict[str, Any], str | None]:
+    """How the run in ``path`` ended: its status, its flat metrics and why it failed.
+
+    metrics.json wins over an older failed.json: a run that failed and was finished with
+    ``resume=`` keeps the failure's file beside its metrics.
+    """
+    metrics_time, failed_time = _modified(path / METRICS_FILE), _modified(path / FAILED_FILE)
+    if metrics_time is not None and (failed_time is None or metrics_time >= failed_time):
+        try:
+            return OK, _read_metrics(path / METRICS_FILE), None
+        except _Unreadable as error:
+            return FAILED, {}, str(error)
+    if failed_time is not None:
+        return FAILED, {}, _failure_reason(path / FAILED_FILE)
+    return UNFINISHED, {}, None
+
+
+def _modified(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _read_metrics(path: Path) -> dict[str, Any]:
+    """The flat metrics of ``path``; _Unreadable unless every score and time is a number or null."""
+    data = _load_json(path)
+    if not isinstance(data.get(SECONDS, {}), Mapping):
+        raise _Unreadable(f"{METRICS_FILE}: {SECONDS} is {data[SECONDS]!r}, not a mapping")
+    metrics = flatten(data)
+    for name, value in metrics.items():
+        if (name in SCORES or name.startswith(f"{SECONDS}.")) and not _is_number_or_null(value):
+            raise _Unreadable(f"{METRICS_FILE}: {name} is {value!r}, not a number")
+    return metrics
+
+
+def _is_number_or_null(value: Any) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _failure_reason(path: Path) -> str:
+    try:
+        return str(_load_json(path).get("error", f"{FAILED_FILE} gives no message"))
+    except _Unreadable as error:
+        return str(error)
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
@@ -93,10 +173,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     """
     try:
         config = OmegaConf.load(path)
-    except (OSError, yaml.YAMLError, OmegaConfBaseException) as error:
-        raise UserError(f"cannot read {path}: {error}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, OmegaConfBaseException) as error:
+        raise _Unreadable(f"cannot read {path}: {error}") from None
     if not isinstance(config, DictConfig):
-        raise UserError(f"{path} holds no mapping of config keys")
+        raise _Unreadable(f"{path} holds no mapping of config keys")
     try:
         return OmegaConf.to_container(config, resolve=True)
     except OmegaConfBaseException:
@@ -106,10 +186,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def _load_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise UserError(f"cannot read {path}: {error}") from None
+    except (OSError, ValueError, RecursionError) as error:
+        raise _Unreadable(f"cannot read {path.name}: {error}") from None
     if not isinstance(data, dict):
-        raise UserError(f"{path} holds no JSON object")
+        raise _Unreadable(f"{path.name} holds no JSON object")
     return data
 
 

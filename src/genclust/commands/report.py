@@ -1,4 +1,8 @@
-"""``genclust report DIR [DIR ...] [--out DIR] [--metric NAME]``: one table over many runs."""
+"""``genclust report DIR [DIR ...] [--out DIR] [--metric NAME]``: one table over many runs.
+
+Only light modules load at import: ``--help`` and a mistyped folder answer at once, and the
+heavy ones (numpy, scikit-learn, matplotlib) load once there are runs to report on.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 from genclust.errors import UserError
 from genclust.report.groups import RANKING_METRICS, group_runs, ranking_metric
-from genclust.report.output import REPORT_CSV, REPORT_FIGURE, REPORT_MARKDOWN, write_report
+from genclust.report.names import REPORT_CSV, REPORT_FIGURE, REPORT_MARKDOWN
 from genclust.report.runs import find_runs
 
 
@@ -17,6 +21,8 @@ def main(argv: list[str]) -> int:
     groups = group_runs(find_runs(arguments.dirs), arguments.metric)
     metric = arguments.metric or ranking_metric(groups)
     out_dir = arguments.out or arguments.dirs[0]
+    from genclust.report.output import write_report  # matplotlib: only to write the report
+
     try:
         written = write_report(groups, metric, out_dir)
     except OSError as error:
@@ -30,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genclust report",
         description="Group runs that differ only in their seed and tabulate the mean ± std of "
-        "each metric per group, best first. "
+        "each metric per group, best first; a re-analysis is its own group, and groups with "
+        "too few runs or with failed ones rank below the complete ones. "
         f"Writes {REPORT_MARKDOWN}, {REPORT_CSV} and {REPORT_FIGURE}.",
     )
     parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="searched recursively")
