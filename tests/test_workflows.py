@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 from pathlib import Path
 
@@ -87,6 +88,23 @@ def test_reanalysis_writes_a_new_folder_and_keeps_earlier_results(csv_run):
     assert len(new) == 2
     for path in new:
         assert json.loads(path.read_text())["acc"] > 0.9
+
+
+def test_one_cluster_sweep_over_several_runs_writes_into_each_run(csv_run, tmp_path):
+    root, run_dir, _ = csv_run
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for copy in runs:
+        shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns(CLUSTER_DIR, PREDICT_DIR))
+    result = run_genclust(
+        "cluster", "-m", f"run={runs[0]},{runs[1]}", "cluster/manifold=none", "embed=none",
+        "logger=none", cwd=root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for run in runs:
+        assert len(list((run / CLUSTER_DIR).glob(f"multirun_*/*/{METRICS_FILE}"))) == 1
+    report = run_genclust("report", *map(str, runs), "--out", str(tmp_path), cwd=root)
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.count("re-analysis") >= 1 and "2/0/0" in report.stdout
 
 
 def test_reanalysis_reencodes_a_run_killed_during_its_analysis(csv_run, tmp_path):

@@ -37,7 +37,7 @@ class RunRecord:
     status: str  # OK, FAILED or UNFINISHED
     metrics: dict[str, Any]  # dotted keys ("seconds.train"); empty unless OK
     error: str | None = None  # why it failed
-    reanalysis: bool = False  # a `genclust cluster` result inside a run's analysis/ folder
+    reanalysis: bool = False  # a `genclust cluster` result
     seed: Any = None  # which repetition: the run's seed; a re-analysis's (run's seed, own seed)
 
 
@@ -49,8 +49,9 @@ def find_runs(dirs: Iterable[str | os.PathLike]) -> list[RunRecord]:
     """Every run below ``dirs`` and each of its re-analyses, sorted by path.
 
     A folder is a run when it holds ``.hydra/config.yaml``; the walk does not descend into a run
-    except for ``analysis/``, so stray configs inside one never count as runs. A re-analysis is a
-    folder below ``analysis/`` holding its own ``.hydra/config.yaml``; its config is the run's
+    except for ``cluster/``, so stray configs inside one never count as runs. A re-analysis
+    (``genclust cluster``) is a folder below ``cluster/`` holding its own config, or anywhere
+    else with a config that names its run (a sweep over several runs); its config is the run's
     with REANALYSED_SECTIONS replaced by the re-analysis's own.
     A folder given that holds no run is a ``UserError``: a typo should not give an empty report.
     """
@@ -82,6 +83,9 @@ def _read_run(run: Path) -> Iterator[RunRecord]:
         config_error = None
     except _Unreadable as error:
         config, config_error = None, str(error)
+    if config is not None and _is_clustering(config):  # `genclust cluster -m run=a,b` members
+        yield _clustering_elsewhere(run, config)
+        return
     yield _record(run, config, config_error, seed=None if config is None else _seed(config))
     for entry in _dirs_holding(run / CLUSTER_DIR, CONFIG_FILE):
         if config is None:
@@ -92,10 +96,29 @@ def _read_run(run: Path) -> Iterator[RunRecord]:
         except _Unreadable as error:
             yield _record(entry, None, str(error), reanalysis=True)
             continue
-        changed = {key: own[key] for key in REANALYSED_SECTIONS if key in own}
-        run_seed = _seed(config)
-        seed = (run_seed, run_seed if own.get("seed") is None else _seed(own))  # null: the run's
-        yield _record(entry, {**config, **changed}, None, reanalysis=True, seed=seed)
+        yield _reanalysis(entry, config, own)
+
+
+def _is_clustering(config: Mapping[str, Any]) -> bool:
+    """The config of a `genclust cluster` result: it names its run instead of a model."""
+    return "run" in config and "model" not in config
+
+
+def _clustering_elsewhere(folder: Path, own: Mapping[str, Any]) -> RunRecord:
+    """A `genclust cluster` result outside its run's folder, read with its run's config."""
+    try:
+        config = _load_yaml(Path(str(own["run"])) / CONFIG_FILE)
+    except _Unreadable as error:
+        return _record(folder, None, f"the run's config: {error}", reanalysis=True)
+    return _reanalysis(folder, config, own)
+
+
+def _reanalysis(folder: Path, config: Mapping[str, Any], own: Mapping[str, Any]) -> RunRecord:
+    """A re-analysis: the run's config with the sections `genclust cluster` changed."""
+    changed = {key: own[key] for key in REANALYSED_SECTIONS if key in own}
+    run_seed = _seed(config)
+    seed = (run_seed, run_seed if own.get("seed") is None else _seed(own))  # null: the run's
+    return _record(folder, {**config, **changed}, None, reanalysis=True, seed=seed)
 
 
 def _record(

@@ -34,15 +34,29 @@ class RefuseExistingRun(Callback):
 
 
 class CountFailedRuns(Callback):
-    """After a sweep, name the members that failed and exit with their number as the status."""
+    """After a sweep, name the members that failed and exit with their number as the status.
+
+    Members are found below the sweep dir, and, for members run in this process, wherever
+    they wrote (a `genclust cluster` sweep over several runs writes into each run).
+    """
+
+    def __init__(self) -> None:
+        self.member_dirs: set[Path] = set()
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        self.member_dirs.add(Path(config.hydra.runtime.output_dir).resolve())
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        failed = sorted(path.parent for path in sweep_dir.glob(f"*/{FAILED_FILE}"))
+        below = {path.parent.resolve() for path in sweep_dir.glob("*/.hydra")}
+        members = sorted(self.member_dirs | below)
+        failed = [path for path in members if (path / FAILED_FILE).is_file()]
         if failed:
-            total = sum(1 for path in sweep_dir.iterdir() if (path / ".hydra").is_dir())
             listing = "\n".join(f"  {path}" for path in failed)
-            print(f"genclust: {len(failed)} of {total} runs failed:\n{listing}", file=sys.stderr)
+            print(
+                f"genclust: {len(failed)} of {len(members)} runs failed:\n{listing}",
+                file=sys.stderr,
+            )
             sys.exit(min(len(failed), MAX_EXIT_STATUS))
 
 
