@@ -41,6 +41,12 @@ def compose_train(*overrides: str, with_hydra: bool = False):
 FAST_TRAINING = ("trainer.max_epochs=1", "embed=pca")
 
 
+def member_dir(sweep: Path, number: int) -> Path:
+    """The dir of a sweep's member ``number``: ``<number>_<its overrides>`` (or ``<number>``)."""
+    (found,) = [path for path in sweep.iterdir() if path.name.split("_", 1)[0] == str(number)]
+    return found
+
+
 def run_genclust(*arguments: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """``genclust <arguments>`` in a fresh Python process, as a user types it."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}

@@ -8,7 +8,6 @@ UserError (genclust prints one line); any other exception would reach the user a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_module
@@ -16,7 +15,7 @@ from hydra.errors import HydraException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf.errors import OmegaConfBaseException
-from tests.conftest import run_genclust
+from tests.conftest import member_dir, run_genclust
 
 from genclust.errors import UserError
 from genclust.preflight import (
@@ -175,5 +174,5 @@ def test_a_sweep_of_bad_values_fails_each_run_with_one_line(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 3 and "Traceback" not in output, output
     for run in range(3):
-        failure = json.loads(Path(sweep, str(run), "failed.json").read_text())
+        failure = json.loads(member_dir(sweep, run) / "failed.json".read_text())
         assert failure["type"] == "UserError" and "model.latent_dim" in failure["error"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import run_genclust
+from tests.conftest import member_dir, run_genclust
 
 from genclust.layout import CHECKPOINT_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
@@ -99,7 +99,7 @@ def failing_files(tmp_path_factory) -> dict[str, dict]:
         assert status == len(names), output
         for number, name in enumerate(names):
             failures[name if kind == "csv" else f"npy_{name}"] = json.loads(
-                (sweep / str(number) / FAILED_FILE).read_text()
+                (member_dir(sweep, number) / FAILED_FILE).read_text()
             )
             assert not (sweep / str(number) / METRICS_FILE).exists()
     assert "Traceback" not in "".join(outputs)
@@ -223,7 +223,8 @@ def cluster_failures(finished_run, tmp_path_factory) -> dict[str, tuple[dict, bo
     for number, (name, run) in enumerate(runs.items()):
         after = _snapshot(run)
         untouched = {key: after[key] for key in before[name]} == before[name]
-        failures[name] = json.loads((sweep / str(number) / FAILED_FILE).read_text()), untouched
+        failure = json.loads((member_dir(sweep, number) / FAILED_FILE).read_text())
+        failures[name] = failure, untouched
     return failures
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -17,12 +19,41 @@ from genclust.layout import FAILED_FILE
 # One id per process: runs (or sweeps) started in the same second get different directories.
 RUN_ID = secrets.token_hex(3)
 MAX_EXIT_STATUS = 100  # exit statuses are one byte; a sweep reports at most this many failures
+MAX_OVERRIDES_NAME = 120  # characters of a sweep member's dir name its overrides may take
+_UNSAFE = re.compile(r"[^A-Za-z0-9._,=+-]")  # a path separator, spaces, quotes, brackets, ...
 
 
 def register_resolvers() -> None:
-    """Make ``${genclust_run_id:}`` available to the Hydra config (idempotent)."""
+    """Make ``${genclust_run_id:}`` and ``${genclust_member_dir:num,overrides}`` available to
+    the Hydra config (idempotent)."""
     if not OmegaConf.has_resolver("genclust_run_id"):
         OmegaConf.register_new_resolver("genclust_run_id", lambda: RUN_ID)
+    if not OmegaConf.has_resolver("genclust_member_dir"):
+        OmegaConf.register_new_resolver("genclust_member_dir", member_dir_name)
+
+
+def member_dir_name(number: int | str, overrides: str | None) -> str:
+    """A sweep member's dir name: its number, then its overrides (Hydra's override_dirname).
+
+    The overrides are made safe for any file system and shell (every character but letters,
+    digits and ``._,=+-`` becomes ``_``) and cut to MAX_OVERRIDES_NAME characters, the cut
+    part replaced by a hash of the whole, so long values still give distinct names. The
+    number keeps the sweep's order and keeps names unique.
+
+    >>> member_dir_name(3, "model=gan,seed=0")
+    '3_model=gan,seed=0'
+    >>> member_dir_name(0, "cluster/manifold=umap,data.path=/tmp/my data.csv")
+    '0_cluster_manifold=umap,data.path=_tmp_my_data.csv'
+    >>> member_dir_name(1, "")
+    '1'
+    """
+    if not overrides:
+        return str(number)
+    safe = _UNSAFE.sub("_", overrides)
+    if len(safe) > MAX_OVERRIDES_NAME:
+        digest = hashlib.sha1(overrides.encode()).hexdigest()[:8]
+        safe = f"{safe[: MAX_OVERRIDES_NAME - len(digest) - 1]}_{digest}"
+    return f"{number}_{safe}"
 
 
 class RefuseExistingRun(Callback):
