@@ -7,17 +7,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
+import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from genclust.analysis.encode import encode_and_assign
+from genclust.analysis.gallery import PER_ROW, SAMPLES_TAG, gallery_figure, row_label
+from genclust.analysis.metrics import match_clusters
+from genclust.analysis.plots import publish_figure
+from genclust.analysis.run_logger import RunDirLogger
 from genclust.analysis.stage import analyse_codes, format_metrics_table
 from genclust.errors import UserError
 from genclust.interruption import InterruptionReport
-from genclust.layout import CHECKPOINT_DIR, CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
+from genclust.layout import CHECKPOINT_DIR, CHECKPOINT_FILE, CLUSTER_SAMPLES_FIGURE, METRICS_FILE
 from genclust.models.base import EPOCH_SUFFIX
 from genclust.preflight import check_logger, check_train_config, resolve_config
 from genclust.runs import FinishedRun
@@ -61,6 +67,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     z, model_clusters = encode_and_assign(model, datamodule, options["encode_batch_size"])
     encode_seconds = round(time.perf_counter() - started, 3)
+    images = _images(datamodule)
+    if images is not None and hasattr(model, "sample_cluster"):  # before analysis closes the log
+        _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, options["seed"])
     metrics = analyse_codes(
         z,
         datamodule.y,
@@ -76,6 +85,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
         model_clusters=model_clusters,
+        images=images,
     )
     print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
     return metrics
@@ -85,9 +95,7 @@ def build_logger(name: str, run_dir: Path) -> TensorBoardLogger | None:
     check_logger(name)
     if name == "none":
         return None
-    return TensorBoardLogger(
-        save_dir=run_dir, name=TENSORBOARD_DIR, version="", default_hp_metric=False
-    )
+    return RunDirLogger(run_dir)
 
 
 def build_trainer(
@@ -121,6 +129,33 @@ def build_trainer(
         )
     except Exception as error:  # Lightning rejects impossible settings (e.g. gpu without one)
         raise UserError(f"trainer: {error}") from None
+
+
+def _images(datamodule) -> np.ndarray | None:
+    """The samples as (n, C, H, W) images, as read (not standardised); None for other data."""
+    shape = datamodule.image_shape
+    return None if shape is None else datamodule.data.x.reshape(-1, *shape)
+
+
+def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, seed: int) -> None:
+    """A row of what the model generates from each of its own clusters (VaDE, ClusterGAN),
+    labelled with the class each cluster matches; seeded, so every run draws the same noise."""
+    generator = torch.Generator().manual_seed(seed)
+    model.eval()
+    with torch.no_grad():
+        rows = [
+            model.sample_cluster(k, PER_ROW, generator).float().cpu().numpy()
+            for k in range(model.n_clusters)
+        ]
+    shape = datamodule.image_shape
+    matching = None if datamodule.y is None else match_clusters(datamodule.y, model_clusters)
+    figure = gallery_figure(
+        [row.reshape(-1, *shape) for row in rows],
+        [row_label(k, matching, datamodule.label_names) for k in range(model.n_clusters)],
+        title="generated from each of the model's own clusters",
+    )
+    writer = None if logger is None else logger.experiment
+    publish_figure(figure, run_dir / CLUSTER_SAMPLES_FIGURE, SAMPLES_TAG, writer)
 
 
 def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:

@@ -35,9 +35,7 @@ def match_clusters(y_true: np.ndarray, y_pred: np.ndarray) -> dict[int, int]:
     >>> match_clusters([0, 0, 1, 1, 1], [-1, 5, 7, 7, 9])  # 9 is left over, -1 is noise
     {5: 0, 7: 1}
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
+    y_true, y_pred = _same_shape(y_true, y_pred)
     kept = y_pred != NOISE_LABEL
     classes, true_idx = np.unique(y_true[kept], return_inverse=True)
     clusters, pred_idx = np.unique(y_pred[kept], return_inverse=True)
@@ -60,22 +58,32 @@ def matched_classes(y_pred: np.ndarray, matching: dict[int, int]) -> np.ndarray:
     return classes
 
 
-def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def cluster_accuracy(
+    y_true: np.ndarray, y_pred: np.ndarray, matching: dict[int, int] | None = None
+) -> float:
     """Fraction of points right under the best one-to-one map of clusters to classes.
 
-    The map is ``match_clusters``: clusters left unmatched count as errors, and so do noise
-    points (label -1), which never match a class.
+    The map is ``match_clusters`` (pass it as ``matching`` when it is already known): clusters
+    left unmatched count as errors, and so do noise points (label -1), which never match a class.
 
     >>> cluster_accuracy([0, 0, 0, 1, 1, 1], [1, 1, 0, 0, 0, 0])  # clusters 1→0, 0→1
     0.8333333333333334
     >>> cluster_accuracy([0, 0, 1, 1], [-1, 5, 7, 7])
     0.75
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    matching = match_clusters(y_true, y_pred)
+    y_true, y_pred = _same_shape(y_true, y_pred)
     if y_true.size == 0:
         return 0.0
+    if matching is None:
+        matching = match_clusters(y_true, y_pred)
     return float(np.mean(matched_classes(y_pred, matching) == y_true))
+
+
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
+    return y_true, y_pred
 
 
 def clustering_scores(
@@ -84,6 +92,7 @@ def clustering_scores(
     y_true: np.ndarray | None = None,
     silhouette_max_points: int = 10000,
     seed: int = 0,
+    matching: dict[int, int] | None = None,
 ) -> dict[str, float | int | str | None]:
     """All scores of one clustering, as plain JSON-serialisable Python values.
 
@@ -91,7 +100,8 @@ def clustering_scores(
     seeded sample of at most ``silhouette_max_points`` because it costs O(n²)); silhouette is None
     when undefined, with ``silhouette_note`` saying why. With ``y_true``: acc, nmi (arithmetic
     averaging, scikit-learn's default) and ari. For NMI and ARI the noise points form one more
-    cluster (they are a group the clusterer set apart); ACC counts them as errors.
+    cluster (they are a group the clusterer set apart); ACC counts them as errors. ``matching``:
+    ``match_clusters(y_true, y_pred)``, when the caller needs it too.
     """
     z, y_pred = np.asarray(z), np.asarray(y_pred)
     noise = y_pred == NOISE_LABEL
@@ -105,7 +115,7 @@ def clustering_scores(
         scores[SILHOUETTE_NOTE] = note
     if y_true is not None:
         y_true = np.asarray(y_true)
-        scores[ACC] = cluster_accuracy(y_true, y_pred)
+        scores[ACC] = cluster_accuracy(y_true, y_pred, matching)
         scores[NMI] = float(normalized_mutual_info_score(y_true, y_pred))
         scores[ARI] = float(adjusted_rand_score(y_true, y_pred))
     return scores
