@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from genclust.analysis.gallery import (
     MAX_ROWS,
     MEMBERS_TAG,
+    SAMPLES_TAG,
     gallery_figure,
     members_nearest_centre,
     row_label,
@@ -22,7 +23,8 @@ from genclust.analysis.plots import NOISE_COLOUR, PALETTE, UNMATCHED_COLOURS, em
 from genclust.analysis.projector import CONFIG_FILE, PROJECTOR_DIR
 from genclust.analysis.run_logger import RunDirLogger
 from genclust.analysis.stage import EMBEDDING_TAG, analyse_codes, plan_analysis
-from genclust.layout import CLUSTER_MEMBERS_FIGURE, EMBEDDING_FIGURE
+from genclust.cli import main
+from genclust.layout import CLUSTER_MEMBERS_FIGURE, CLUSTER_SAMPLES_FIGURE, EMBEDDING_FIGURE
 
 
 def _colours(ax) -> dict[str, tuple]:
@@ -130,3 +132,26 @@ def test_analysis_writes_the_galleries_projector_and_session(tmp_path):
     assert metric_tag("acc") in events.Tags()["scalars"]
     assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")
     assert not list(tmp_path.glob("hparams.yaml"))  # the config is in .hydra/ only
+
+
+@pytest.mark.slow  # trains VaDE on digits through the CLI
+def test_vade_run_draws_what_it_generates_from_each_cluster(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["genclust"])  # the CLI replaces it for Hydra
+    run = tmp_path / "run"
+    main(
+        [
+            "train",
+            "model=vade",
+            "model.pretrain_epochs=1",
+            "trainer.max_epochs=2",
+            "cluster=model",
+            "embed=none",
+            f"hydra.run.dir={run}",
+        ]
+    )
+    for name in (CLUSTER_SAMPLES_FIGURE, CLUSTER_MEMBERS_FIGURE):
+        assert (run / name).is_file(), name
+    events = EventAccumulator(str(run), size_guidance={"images": 0})
+    events.Reload()
+    assert {SAMPLES_TAG, MEMBERS_TAG} <= set(events.Tags()["images"])

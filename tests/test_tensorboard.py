@@ -19,6 +19,7 @@ from genclust.analysis.hparams import (
     write_sweep_experiment,
 )
 from genclust.analysis.projector import CONFIG_FILE, TENSOR_NAME, write_projector
+from genclust.cli import main
 from genclust.run_dir import MAX_OVERRIDES_NAME, member_dir_name
 
 METRIC_TAGS = [f"cluster/{name}" for name in HPARAMS_METRICS]
@@ -77,7 +78,8 @@ def test_sweep_hparams_mark_swept_settings_and_order_metrics(sweep):
     assert differing == ["model.name", "seed"]
     # Differing settings come first: the dashboard ticks the first five as its columns.
     assert [info["name"] for info in infos[:2]] == differing
-    assert "model.beta" in {info["name"] for info in infos}  # only the VAE runs have it
+    # Settings only some runs have are columns too; those all runs share are not.
+    assert [info["name"] for info in infos] == ["model.name", "seed", "model.beta"]
     assert [metric["name"]["tag"] for metric in experiment["metricInfos"]] == METRIC_TAGS
     assert [metric["displayName"] for metric in experiment["metricInfos"]] == list(HPARAMS_METRICS)
     seed = next(info for info in infos if info["name"] == "seed")
@@ -91,7 +93,7 @@ def test_sweep_rows_hold_every_run_its_settings_and_scores(sweep):
     vae = rows["vae", "1"]
     assert vae["hparams"]["model.latent_dim"] == "10"  # an integer, shown as one
     assert vae["hparams"]["model.beta"] == 1.0 and "model.beta" not in rows["ae", "1"]["hparams"]
-    assert vae["hparams"]["cluster.n_clusters"] == "null"
+    assert vae["hparams"]["cluster.n_clusters"] == "null"  # rows keep the shared settings
     assert vae["hparams"]["trainer.deterministic"] is False
     assert vae["sessions"][0]["name"].endswith("3_model=vae,seed=1")
     values = {m["name"]["tag"]: m["value"] for m in vae["metricValues"]}
@@ -118,6 +120,16 @@ def test_runs_without_a_sweep_summary_are_read_by_inference(tmp_path):
     assert {i["name"] for i in infos if i.get("differs")} == {"model.name", "seed", "data.name"}
     assert "model.beta" in {info["name"] for info in infos}
     assert len(hparams_session_groups(client)) == 3
+
+
+def test_a_sweep_whose_members_agree_keeps_every_setting_as_a_column(tmp_path):
+    for number in range(2):
+        _write_run(tmp_path / str(number), _config("ae", 0), _scores(0))
+    assert write_sweep_experiment(tmp_path) == 2
+    infos = hparams_experiment(tensorboard_client(tmp_path))["hparamInfos"]
+    assert len(infos) == len(hparam_values(_config("ae", 0))) and not any(
+        info.get("differs") for info in infos
+    )
 
 
 def test_a_sweep_with_no_finished_member_writes_no_summary(tmp_path):
@@ -184,3 +196,31 @@ def test_projector_files_are_read_back_by_tensorboard(tmp_path):
     assert picture.shape == (36, 36)  # 6 × 6 thumbnails of 6 × 6 pixels
     np.testing.assert_allclose(picture[6:12, 0:6], images[6, 0], atol=1 / 255)  # row 1, col 0
     assert (run / CONFIG_FILE).is_file()
+
+
+def test_a_real_sweep_is_named_by_its_overrides_and_compared_in_hparams(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["genclust"])  # the CLI replaces it for Hydra
+    sweep = tmp_path / "sweep"
+    quick = ["data=blobs", "data.n_samples=100", "trainer.max_epochs=1", "embed=none"]
+    quick.append("cluster/manifold=none")
+    main(["train", "-m", "model=ae,vae", *quick, f"hydra.sweep.dir={sweep}"])
+    names = sorted(path.name for path in sweep.iterdir() if path.is_dir())
+    assert names == [
+        f"{n}_cluster_manifold=none,data.n_samples=100,data=blobs,embed=none,model={model},"
+        "trainer.max_epochs=1"
+        for n, model in enumerate(["ae", "vae"])
+    ]
+    client = tensorboard_client(sweep)
+    experiment = hparams_experiment(client)
+    infos = experiment["hparamInfos"]
+    assert [info["name"] for info in infos if info.get("differs")] == ["model.name"]
+    assert "model.beta" in {info["name"] for info in infos}
+    assert [m["name"]["tag"] for m in experiment["metricInfos"]] == METRIC_TAGS
+    groups = hparams_session_groups(client)
+    assert sorted(g["sessions"][0]["name"] for g in groups) == names
+    for group in groups:  # each row's scores are its run's metrics.json
+        run = json.loads((sweep / group["sessions"][0]["name"] / "metrics.json").read_text())
+        values = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
+        assert values["cluster/acc"] == pytest.approx(run["acc"])
+        assert values["cluster/n_clusters"] == run["n_clusters"]

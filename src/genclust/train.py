@@ -69,7 +69,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     encode_seconds = round(time.perf_counter() - started, 3)
     images = _images(datamodule)
     if images is not None and hasattr(model, "sample_cluster"):  # before analysis closes the log
-        _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, options["seed"])
+        _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, options)
     metrics = analyse_codes(
         z,
         datamodule.y,
@@ -137,10 +137,10 @@ def _images(datamodule) -> np.ndarray | None:
     return None if shape is None else datamodule.data.x.reshape(-1, *shape)
 
 
-def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, seed: int) -> None:
+def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, options) -> None:
     """A row of what the model generates from each of its own clusters (VaDE, ClusterGAN),
     labelled with the class each cluster matches; seeded, so every run draws the same noise."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(options["seed"])
     model.eval()
     with torch.no_grad():
         rows = [
@@ -152,7 +152,8 @@ def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, seed:
     figure = gallery_figure(
         [row.reshape(-1, *shape) for row in rows],
         [row_label(k, matching, datamodule.label_names) for k in range(model.n_clusters)],
-        title="generated from each of the model's own clusters",
+        title=f"{options['model']['name']} on {options['data']['name']}"
+        " · generated from each of the model's own clusters",
     )
     writer = None if logger is None else logger.experiment
     publish_figure(figure, run_dir / CLUSTER_SAMPLES_FIGURE, SAMPLES_TAG, writer)

@@ -9,8 +9,11 @@ ones first, and the first five metrics.
 
 So a run writes only its session (its settings, and its status at the end) and its metric
 scalars; a folder of runs is then read by inference, which is right for any folder. A sweep,
-once finished, writes one experiment summary over its members: every setting any member has,
-``differs`` where their values differ, and HPARAMS_METRICS as the metric columns, in order.
+once finished, writes one experiment summary over its members: as columns, the settings that
+tell them apart (those whose values differ, marked ``differs``, and those only some members
+have), and HPARAMS_METRICS as the metric columns, in order. Settings every member shares are
+no columns there (a column of one value says nothing, and would take one of the five default
+columns); each row still carries them, and so does each run's .hydra/config.yaml.
 The hparams plugin shows a number with five significant digits (seed 0 as ``0.0000``), so
 integers are written as strings.
 """
@@ -84,16 +87,19 @@ def write_session(
 def experiment_summary(
     sessions: Iterable[Mapping[str, struct_pb2.Value]], metric_tags: Iterable[str]
 ) -> summary_pb2.Summary:
-    """The experiment summary over ``sessions`` (each a run's settings): every setting of any
-    session, ``differs`` where sessions disagree, and the HPARAMS_METRICS found in
-    ``metric_tags`` as metric columns, in HPARAMS_METRICS order."""
+    """The experiment summary over ``sessions`` (each a run's settings): the settings that
+    differ between sessions (``differs``) or that only some sessions have (all settings if
+    none do), and the HPARAMS_METRICS found in ``metric_tags`` as metrics, in that order."""
+    sessions = list(sessions)
     by_name: dict[str, list[struct_pb2.Value]] = {}
     for session in sessions:
         for name, value in session.items():
             by_name.setdefault(name, []).append(value)
+    infos = [_hparam_info(name, by_name[name]) for name in sorted(by_name)]
+    apart = [i for i in infos if i.differs or len(by_name[i.name]) < len(sessions)]
     found = set(metric_tags)
     experiment = api_pb2.Experiment(
-        hparam_infos=[_hparam_info(name, by_name[name]) for name in sorted(by_name)],
+        hparam_infos=apart or infos,
         metric_infos=[
             api_pb2.MetricInfo(name=api_pb2.MetricName(tag=metric_tag(name)), display_name=name)
             for name in HPARAMS_METRICS
