@@ -174,5 +174,5 @@ def test_a_sweep_of_bad_values_fails_each_run_with_one_line(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 3 and "Traceback" not in output, output
     for run in range(3):
-        failure = json.loads(member_dir(sweep, run) / "failed.json".read_text())
+        failure = json.loads((member_dir(sweep, run) / "failed.json").read_text())
         assert failure["type"] == "UserError" and "model.latent_dim" in failure["error"]

@@ -86,7 +86,7 @@ def _cluster_groups(
         if len(values) > MAX_LEGEND_GROUPS:
             return None
         return [_Group(v, PALETTE[i], str(v)) for i, v in enumerate(values)]
-    if max(matching.values(), default=0) >= len(PALETTE):
+    if len(matching) > MAX_LEGEND_GROUPS or max(matching.values(), default=0) >= len(PALETTE):
         return None
     matched = sorted((v for v in values if v in matching), key=lambda v: matching[v])
     unmatched = [v for v in values if v not in matching]
