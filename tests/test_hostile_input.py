@@ -101,7 +101,7 @@ def failing_files(tmp_path_factory) -> dict[str, dict]:
             failures[name if kind == "csv" else f"npy_{name}"] = json.loads(
                 (member_dir(sweep, number) / FAILED_FILE).read_text()
             )
-            assert not (sweep / str(number) / METRICS_FILE).exists()
+            assert not (member_dir(sweep, number) / METRICS_FILE).exists()
     assert "Traceback" not in "".join(outputs)
     return failures
 
@@ -130,8 +130,8 @@ def working_files(tmp_path_factory) -> dict[str, dict]:
     assert status == 0 and "Traceback" not in output, output
     return {
         name: {
-            **json.loads((sweep / str(number) / METRICS_FILE).read_text()),
-            "run_dir": sweep / str(number),
+            **json.loads((member_dir(sweep, number) / METRICS_FILE).read_text()),
+            "run_dir": member_dir(sweep, number),
         }
         for number, name in enumerate(WORKING_CSV)
     }
