@@ -101,6 +101,12 @@ def run_genclust_process(
     )
 
 
+def member_dir(sweep: Path, number: int) -> Path:
+    """The dir of a sweep's member ``number``: ``<number>_<its overrides>`` (or ``<number>``)."""
+    (found,) = [path for path in sweep.iterdir() if path.name.split("_", 1)[0] == str(number)]
+    return found
+
+
 @pytest.fixture
 def genclust(tmp_path: Path):
     """Run the CLI in-process with tmp_path as the working directory (outputs/ lands there)."""

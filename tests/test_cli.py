@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import metadata
 from tests.conftest import run_genclust
 
+from genclust.analysis.gallery import MEMBERS_TAG
 from genclust.analysis.stage import EMBEDDING_TAG
 from genclust.config.metrics import LABEL_METRICS
 from genclust.models.base import EPOCH_SUFFIX, RECONSTRUCTION_GRID, SAMPLE_GRID, STEP_SUFFIX
@@ -34,12 +36,18 @@ def test_run_dir_holds_every_artifact(digits_run):
         METRICS_FILE,
         LATENTS_FILE,
         "embedding.png",
+        "clusters.png",
         "checkpoints/last.ckpt",
         ".hydra/config.yaml",
         "train.log",
+        "projector_config.pbtxt",
+        "projector/tensors.tsv",
+        "projector/metadata.tsv",
+        "projector/sprite.png",
     ):
         assert (run_dir / name).is_file(), name
-    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    # Event files straight in the run dir: TensorBoard names the run by its dir.
+    assert list(run_dir.glob("events.out.tfevents.*"))
 
 
 def test_metrics_and_latents_agree(digits_run):
@@ -60,18 +68,22 @@ def test_metrics_and_latents_agree(digits_run):
 
 def test_tensorboard_events_hold_losses_images_metrics_and_hparams(digits_run):
     run_dir, _ = digits_run
-    events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0})
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0})
     events.Reload()
     tags = events.Tags()
     for loss in (LOSS, RECONSTRUCTION, KL, ELBO):
         assert loss + STEP_SUFFIX in tags["scalars"] and loss + EPOCH_SUFFIX in tags["scalars"]
     assert {f"cluster/{name}" for name in LABEL_METRICS} <= set(tags["scalars"])
-    assert {RECONSTRUCTION_GRID, SAMPLE_GRID, EMBEDDING_TAG} <= set(tags["images"])
+    assert {RECONSTRUCTION_GRID, SAMPLE_GRID, EMBEDDING_TAG, MEMBERS_TAG} <= set(tags["images"])
     assert len(events.Images(RECONSTRUCTION_GRID)) == 2  # one grid per epoch
+    # The run's HPARAMS session: every setting; no experiment summary of its own, so that
+    # TensorBoard infers the columns over all runs it shows (analysis/hparams.py).
     hparams = events.PluginTagToContent("hparams")
-    assert "_hparams_/experiment" in hparams and "_hparams_/session_start_info" in hparams
-    experiment = hparams["_hparams_/experiment"].decode("latin-1")
-    assert "model/latent_dim" in experiment and "cluster/acc" in experiment
+    assert "_hparams_/experiment" not in hparams
+    start = metadata.parse_session_start_info_plugin_data(hparams["_hparams_/session_start_info"])
+    assert start.hparams["model.latent_dim"].string_value == "10"
+    assert start.hparams["model.name"].string_value == "vae"
+    assert "_hparams_/session_end_info" in hparams
 
 
 def test_same_second_runs_get_their_own_dirs(tmp_path):

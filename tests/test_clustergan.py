@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from tests.conftest import fit_briefly, options
@@ -97,3 +98,17 @@ def test_inverse_loss_matches_a_hand_computed_case():
     estimate = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
     loss = inverse_loss(estimate, torch.zeros(2, 4), noise, torch.tensor([1, 3]), 10.0, 3.0)
     torch.testing.assert_close(loss, torch.tensor(10.0 * 2.5 + 3.0 * math.log(4)))
+
+
+def test_sample_cluster_feeds_that_one_hot_with_fresh_noise():
+    model = ClusterGAN((1, 8, 8), "unit", (1, 8, 8), latent_dim=4, n_clusters=5, hidden_dims=[8])
+    with torch.no_grad():
+        samples = model.sample_cluster(2, 6, torch.Generator().manual_seed(3))
+        noise, _ = model.draw_latent(6, torch.Generator().manual_seed(3))  # the same noise
+        expected = model.generate(noise, torch.full((6,), 2))
+        other = model.generate(noise, torch.full((6,), 4))
+    assert samples.shape == (6, 1, 8, 8)
+    torch.testing.assert_close(samples, expected)
+    assert not torch.allclose(samples, other)  # the one-hot matters
+    with pytest.raises(ValueError, match="cluster -1 is not one of the model's 5"):
+        model.sample_cluster(-1, 1)

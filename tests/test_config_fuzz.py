@@ -9,12 +9,11 @@ reach the user as a traceback.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import run_genclust
+from tests.conftest import member_dir, run_genclust
 
 from genclust.commands.prepare import prepare_run
 from genclust.config.load import load
@@ -171,5 +170,5 @@ def test_a_sweep_of_bad_values_fails_each_run_with_one_line(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 3 and "Traceback" not in output, output
     for run in range(3):
-        failure = json.loads(Path(sweep, str(run), "failed.json").read_text())
+        failure = json.loads((member_dir(sweep, run) / "failed.json").read_text())
         assert failure["type"] == "UserError" and "model.latent_dim" in failure["error"]

@@ -7,7 +7,7 @@ import json
 import pytest
 from tests.conftest import run_genclust_process
 
-from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE, TENSORBOARD_DIR
+from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE
 
 DDP = (
     "trainer=ddp_cpu",
@@ -24,7 +24,7 @@ def _train_with_two_processes(tmp_path, model: str):
     run_dirs = [path.parent for path in (tmp_path / "outputs").glob("*/*/.hydra")]
     assert len(run_dirs) == 1, f"one run must make one run dir, got {run_dirs}"
     run_dir = run_dirs[0]
-    events = list((run_dir / TENSORBOARD_DIR).glob("events.out.tfevents.*"))
+    events = list(run_dir.glob("events.out.tfevents.*"))  # straight in the run dir
     writers = {name.name.split(".")[-2] for name in events}  # ...tfevents.<time>.<host>.<pid>.<n>
     assert len(writers) == 1, f"only rank 0 writes TensorBoard events, got {events}"
     assert (run_dir / CHECKPOINT_FILE).is_file()

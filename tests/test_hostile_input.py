@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import run_genclust
+from tests.conftest import member_dir, run_genclust
 
 from genclust.rundir.names import CHECKPOINT_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
@@ -99,9 +99,9 @@ def failing_files(tmp_path_factory) -> dict[str, dict]:
         assert status == len(names), output
         for number, name in enumerate(names):
             failures[name if kind == "csv" else f"npy_{name}"] = json.loads(
-                (sweep / str(number) / FAILED_FILE).read_text()
+                (member_dir(sweep, number) / FAILED_FILE).read_text()
             )
-            assert not (sweep / str(number) / METRICS_FILE).exists()
+            assert not (member_dir(sweep, number) / METRICS_FILE).exists()
     assert "Traceback" not in "".join(outputs)
     return failures
 
@@ -130,8 +130,8 @@ def working_files(tmp_path_factory) -> dict[str, dict]:
     assert status == 0 and "Traceback" not in output, output
     return {
         name: {
-            **json.loads((sweep / str(number) / METRICS_FILE).read_text()),
-            "run_dir": sweep / str(number),
+            **json.loads((member_dir(sweep, number) / METRICS_FILE).read_text()),
+            "run_dir": member_dir(sweep, number),
         }
         for number, name in enumerate(WORKING_CSV)
     }
@@ -223,7 +223,8 @@ def cluster_failures(finished_run, tmp_path_factory) -> dict[str, tuple[dict, bo
     for number, (name, run) in enumerate(runs.items()):
         after = _snapshot(run)
         untouched = {key: after[key] for key in before[name]} == before[name]
-        failures[name] = json.loads((sweep / str(number) / FAILED_FILE).read_text()), untouched
+        failure = json.loads((member_dir(sweep, number) / FAILED_FILE).read_text())
+        failures[name] = failure, untouched
     return failures
 
 

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy, clustering_scores
+from genclust.analysis.metrics import (
+    NO_CLASS,
+    NOISE_LABEL,
+    cluster_accuracy,
+    clustering_scores,
+    match_clusters,
+    matched_classes,
+)
 from genclust.config.metrics import (
     ACC,
     ARI,
@@ -29,6 +36,27 @@ from genclust.config.metrics import (
 def test_accuracy_is_one_under_any_relabelling(labels, permutation):
     y_true = np.array(labels)
     assert cluster_accuracy(y_true, np.array(permutation)[y_true]) == 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    labels=st.lists(st.integers(0, 5), min_size=1, max_size=40),
+    permutation=st.permutations(range(6)),
+)
+def test_matching_undoes_any_relabelling(labels, permutation):
+    y_true = np.array(labels)
+    clusters = np.array(permutation)[y_true]
+    matching = match_clusters(y_true, clusters)
+    assert matching == {permutation[label]: label for label in set(labels)}
+    assert (matched_classes(clusters, matching) == y_true).all()
+
+
+def test_matching_leaves_extra_clusters_and_noise_unmatched():
+    y_true = np.array([0, 0, 0, 1, 1, 1, 1])
+    y_pred = np.array([4, 4, 9, 2, 2, 9, NOISE_LABEL])  # 9 is half 0, half 1: left over
+    assert match_clusters(y_true, y_pred) == {4: 0, 2: 1}
+    assert matched_classes(y_pred, {4: 0, 2: 1}).tolist() == [0, 0, NO_CLASS, 1, 1, NO_CLASS, -1]
+    assert cluster_accuracy(y_true, y_pred) == pytest.approx(4 / 7)
 
 
 def test_accuracy_hand_computed():

@@ -206,7 +206,7 @@ def test_reanalysis_sweeps_with_their_own_hydra_config(tmp_path):
 
 def test_configs_inside_a_run_are_not_runs(tmp_path):
     run = _write_run(tmp_path / "run", _config("ae", "kmeans", 0), _metrics(0.5, 0))
-    _write_run(run / "tensorboard" / "helper", _config("ae", "kmeans", 1))
+    _write_run(run / "checkpoints" / "helper", _config("ae", "kmeans", 1))
     assert [record.path for record in find_runs([tmp_path])] == [run]
 
 

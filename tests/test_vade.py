@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 from tests.conftest import fit_briefly, options
 
@@ -131,3 +132,24 @@ def test_two_phase_fit_starts_the_mixture_from_the_pretrained_codes():
     assert clusters.min() >= 0 and clusters.max() < 3
     samples = model.sample(5, generator=torch.Generator().manual_seed(0))
     assert samples.shape == (5, 12) and ((samples >= 0) & (samples <= 1)).all()
+
+
+def test_sample_cluster_draws_from_that_mixture_component():
+    model = VaDE((1, 8, 8), "unit", (1, 8, 8), latent_dim=2, hidden_dims=[8], n_clusters=3)
+    with torch.no_grad():  # three far-apart, very narrow components
+        model.cluster_means.copy_(torch.tensor([[-5.0, 0.0], [0.0, 5.0], [5.0, 0.0]]))
+        model.cluster_log_vars.fill_(-10.0)
+    model.eval()
+    with torch.no_grad():
+        for cluster in range(3):
+            samples = model.sample_cluster(cluster, 4, torch.Generator().manual_seed(0))
+            assert samples.shape == (4, 1, 8, 8)
+            # Each sample decodes a code within a few σ (0.0067) of the component's mean.
+            centre = model.decoder(model.cluster_means[cluster : cluster + 1]).sigmoid()
+            torch.testing.assert_close(samples, centre.expand_as(samples), atol=2e-3, rtol=0)
+        again = model.sample_cluster(1, 4, torch.Generator().manual_seed(0))
+        torch.testing.assert_close(
+            again, model.sample_cluster(1, 4, torch.Generator().manual_seed(0))
+        )
+    with pytest.raises(ValueError, match="cluster 3 is not one of the model's 3"):
+        model.sample_cluster(3, 1)

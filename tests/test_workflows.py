@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from tests.conftest import run_genclust
+from tests.conftest import member_dir, run_genclust
 
 from genclust.rundir.names import (
     CLUSTER_DIR,
@@ -58,9 +58,14 @@ def test_sweep_goes_on_after_a_failed_member_and_counts_it(genclust, tmp_path):
     assert result.returncode == 1  # one member failed
     assert "1 of 2 runs failed" in result.stderr
     sweep = next((tmp_path / "outputs" / "multirun").glob("*/*"))
-    failure = json.loads((sweep / "0" / FAILED_FILE).read_text())
+    # Each member's dir is named by its overrides (Hydra's override_dirname), sorted by key.
+    assert member_dir(sweep, 0).name == (
+        "0_data.n_samples=200,data=blobs,embed=none,logger=none,model.latent_dim=0,"
+        "trainer.max_epochs=3"
+    )
+    failure = json.loads((member_dir(sweep, 0) / FAILED_FILE).read_text())
     assert "model.latent_dim" in failure["error"] and failure["type"] == "UserError"
-    assert (sweep / "1" / METRICS_FILE).is_file()
+    assert (member_dir(sweep, 1) / METRICS_FILE).is_file()
 
     report = genclust("report", str(sweep))
     assert report.returncode == 0, report.stderr

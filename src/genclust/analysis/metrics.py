@@ -20,32 +20,70 @@ from genclust.config.metrics import (
 )
 
 NOISE_LABEL = -1
+NO_CLASS = -1  # matched_classes: the point's cluster maps to no class
 
 
-def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def match_clusters(y_true: np.ndarray, y_pred: np.ndarray) -> dict[int, int]:
+    """The best one-to-one map of clusters to classes, ``{cluster: class}`` (Hungarian algorithm).
+
+    It maximises the number of points whose cluster maps to their class, on the contingency
+    matrix, so it works when the number of clusters differs from the number of classes: the
+    clusters left over (and noise, label -1) map to nothing.
+
+    >>> match_clusters([0, 0, 0, 1, 1, 1], [1, 1, 0, 0, 0, 0])
+    {0: 1, 1: 0}
+    >>> match_clusters([0, 0, 1, 1, 1], [-1, 5, 7, 7, 9])  # 9 is left over, -1 is noise
+    {5: 0, 7: 1}
+    """
+    y_true, y_pred = _same_shape(y_true, y_pred)
+    kept = y_pred != NOISE_LABEL
+    classes, true_idx = np.unique(y_true[kept], return_inverse=True)
+    clusters, pred_idx = np.unique(y_pred[kept], return_inverse=True)
+    counts = np.zeros((len(clusters), len(classes)), dtype=np.int64)
+    np.add.at(counts, (pred_idx, true_idx), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return {int(clusters[r]): int(classes[c]) for r, c in zip(rows, cols, strict=True)}
+
+
+def matched_classes(y_pred: np.ndarray, matching: dict[int, int]) -> np.ndarray:
+    """The class each point's cluster maps to under ``matching``; NO_CLASS where none does.
+
+    >>> matched_classes([5, 7, -1, 9], {5: 0, 7: 1}).tolist()
+    [0, 1, -1, -1]
+    """
+    y_pred = np.asarray(y_pred)
+    classes = np.full(y_pred.shape, NO_CLASS, dtype=np.int64)
+    for cluster, label in matching.items():
+        classes[y_pred == cluster] = label
+    return classes
+
+
+def cluster_accuracy(
+    y_true: np.ndarray, y_pred: np.ndarray, matching: dict[int, int] | None = None
+) -> float:
     """Fraction of points right under the best one-to-one map of clusters to classes.
 
-    The map is found with the Hungarian algorithm on the contingency matrix, so it works when the
-    number of clusters differs from the number of classes: clusters left unmatched count as
-    errors, and so do noise points (label -1), which never match a class.
+    The map is ``match_clusters`` (pass it as ``matching`` when it is already known): clusters
+    left unmatched count as errors, and so do noise points (label -1), which never match a class.
 
     >>> cluster_accuracy([0, 0, 0, 1, 1, 1], [1, 1, 0, 0, 0, 0])  # clusters 1→0, 0→1
     0.8333333333333334
     >>> cluster_accuracy([0, 0, 1, 1], [-1, 5, 7, 7])
     0.75
     """
+    y_true, y_pred = _same_shape(y_true, y_pred)
+    if y_true.size == 0:
+        return 0.0
+    if matching is None:
+        matching = match_clusters(y_true, y_pred)
+    return float(np.mean(matched_classes(y_pred, matching) == y_true))
+
+
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
-    if y_true.size == 0:
-        return 0.0
-    kept = y_pred != NOISE_LABEL
-    _, true_idx = np.unique(y_true[kept], return_inverse=True)
-    _, pred_idx = np.unique(y_pred[kept], return_inverse=True)
-    counts = np.zeros((pred_idx.max(initial=-1) + 1, true_idx.max(initial=-1) + 1), dtype=np.int64)
-    np.add.at(counts, (pred_idx, true_idx), 1)
-    rows, cols = linear_sum_assignment(counts, maximize=True)
-    return float(counts[rows, cols].sum() / y_true.size)
+    return y_true, y_pred
 
 
 def clustering_scores(
@@ -54,6 +92,7 @@ def clustering_scores(
     y_true: np.ndarray | None = None,
     silhouette_max_points: int = 10000,
     seed: int = 0,
+    matching: dict[int, int] | None = None,
 ) -> dict[str, float | int | str | None]:
     """All scores of one clustering, as plain JSON-serialisable Python values.
 
@@ -61,7 +100,8 @@ def clustering_scores(
     seeded sample of at most ``silhouette_max_points`` because it costs O(n²)); silhouette is None
     when undefined, with ``silhouette_note`` saying why. With ``y_true``: acc, nmi (arithmetic
     averaging, scikit-learn's default) and ari. For NMI and ARI the noise points form one more
-    cluster (they are a group the clusterer set apart); ACC counts them as errors.
+    cluster (they are a group the clusterer set apart); ACC counts them as errors. ``matching``:
+    ``match_clusters(y_true, y_pred)``, when the caller needs it too.
     """
     z, y_pred = np.asarray(z), np.asarray(y_pred)
     noise = y_pred == NOISE_LABEL
@@ -75,7 +115,7 @@ def clustering_scores(
         scores[SILHOUETTE_NOTE] = note
     if y_true is not None:
         y_true = np.asarray(y_true)
-        scores[ACC] = cluster_accuracy(y_true, y_pred)
+        scores[ACC] = cluster_accuracy(y_true, y_pred, matching)
         scores[NMI] = float(normalized_mutual_info_score(y_true, y_pred))
         scores[ARI] = float(adjusted_rand_score(y_true, y_pred))
     return scores

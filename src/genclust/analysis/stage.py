@@ -21,13 +21,23 @@ from sklearn.base import BaseEstimator
 from genclust.analysis.assign import assign_clusters
 from genclust.analysis.clustering import ModelClusters, build_clusterer, fit_predict
 from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
+from genclust.analysis.gallery import (
+    MEMBERS_TAG,
+    gallery_figure,
+    members_nearest_centre,
+    row_label,
+)
+from genclust.analysis.hparams import write_session
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
-from genclust.analysis.metrics import clustering_scores
-from genclust.analysis.plots import embedding_figure, save_figure
+from genclust.analysis.metrics import clustering_scores, match_clusters
+from genclust.analysis.plots import embedding_figure, publish_figure
+from genclust.analysis.projector import write_projector
 from genclust.config.analysis import ClustererOptions, EmbedOptions
+from genclust.config.metrics import ACC, NMI
 from genclust.errors import UserError
 from genclust.rundir.files import write_atomic, write_json, write_npz
 from genclust.rundir.names import (
+    CLUSTER_MEMBERS_FIGURE,
     CLUSTERER_FILE,
     EMBEDDING_FIGURE,
     LATENTS_FILE,
@@ -42,8 +52,7 @@ CODES = "latent codes"
 MODEL = "the model's own assignment"  # metrics.json "clustered" under cluster=model
 FITTED_ON = "fitted_on"  # metrics.json, large code sets: size of the sample the clusterer saw
 ASSIGNED_BY = "assigned_by"  # ... and how the other codes got their cluster
-CLUSTER_TAG_PREFIX = "cluster/"  # TensorBoard tags of the cluster metrics: cluster/acc, ...
-EMBEDDING_TAG = "embedding"
+EMBEDDING_TAG = "embedding"  # TensorBoard image tag of the 2-D map
 
 
 @dataclass(frozen=True)
@@ -107,11 +116,15 @@ def analyse_codes(
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     model_clusters: np.ndarray | None = None,
+    images: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir.
+    """Cluster, score and map the codes z; write latents, clusterer, figures, metrics to out_dir
+    and, with a logger, to TensorBoard (figures, Projector, the run's HPARAMS session).
 
-    ``model_clusters``: a cluster-aware model's own assignment of each sample; saved with the
-    codes, and the clusters themselves under cluster=model.
+    ``hparams``: the run's settings (its config). ``model_clusters``: a cluster-aware model's
+    own assignment of each sample; saved with the codes, and the clusters themselves under
+    cluster=model. ``images``: the samples as (n, C, H, W) images, for image data: each
+    cluster's members are then drawn, and they are the Projector's thumbnails.
     """
     if plan.uses_model_clusters and model_clusters is None:
         raise UserError(
@@ -133,7 +146,8 @@ def analyse_codes(
         if len(fitted) < len(z):
             clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
     with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds
-        scores = clustering_scores(z, clusters, y, seed=plan.seed)
+        matching = None if y is None else match_clusters(y, clusters)  # ACC's, and the figures'
+        scores = clustering_scores(z, clusters, y, seed=plan.seed, matching=matching)
     with _timed(seconds, "embed"):
         if plan.reuses_manifold_as_embedding:
             shown = sample_indices(len(features), plan.embed_max_points, plan.seed)
@@ -154,6 +168,8 @@ def analyse_codes(
         arrays["embedding_index"], arrays["embedding"] = embedding
     write_npz(out_dir / LATENTS_FILE, **arrays)
 
+    what = _describe(hparams or {}, plan)
+    writer = None if logger is None else logger.experiment
     if embedding is not None:
         index, coords = embedding
         figure = embedding_figure(
@@ -161,12 +177,35 @@ def analyse_codes(
             clusters[index],
             None if y is None else y[index],
             label_names,
-            title=f"{plan.embed_method} of {len(z)} latent codes"
+            title=f"{what}{_label_scores(scores)}\n{plan.embed_method} of {len(z)} latent codes"
             + (f" ({len(index)} shown)" if len(index) < len(z) else ""),
+            matching=matching,
         )
-        if logger is not None:
-            logger.experiment.add_figure(EMBEDDING_TAG, figure, close=False)
-        save_figure(figure, out_dir / EMBEDDING_FIGURE)
+        publish_figure(figure, out_dir / EMBEDDING_FIGURE, EMBEDDING_TAG, writer)
+    if images is not None:
+        nearest = members_nearest_centre(features, clusters[fitted])
+        figure = gallery_figure(
+            [images[fitted[rows]] for rows in nearest.values()],
+            [row_label(cluster, matching, label_names) for cluster in nearest],
+            title=f"{what}{_label_scores(scores)}\n"
+            f"members nearest each cluster's centre in {_space(plan)}",
+        )
+        publish_figure(figure, out_dir / CLUSTER_MEMBERS_FIGURE, MEMBERS_TAG, writer)
+    if logger is not None:  # the Projector shows the figure's points, or as many
+        shown = (
+            embedding[0]
+            if embedding is not None
+            else sample_indices(len(z), plan.embed_max_points, plan.seed)
+        )
+        write_projector(
+            Path(logger.log_dir),
+            shown,
+            z[shown],
+            clusters[shown],
+            None if y is None else y[shown],
+            label_names,
+            None if images is None else images[shown],
+        )
 
     metrics = {
         **scores,
@@ -179,12 +218,7 @@ def analyse_codes(
     write_atomic(out_dir / CLUSTERER_FILE, lambda stream: joblib.dump(plan.clusterer, stream), True)
     write_json(out_dir / METRICS_FILE, metrics)
     if logger is not None:
-        numeric = {
-            CLUSTER_TAG_PREFIX + name: value
-            for name, value in scores.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
-        }
-        logger.log_hyperparams(dict(hparams or {}), metrics=numeric)
+        write_session(logger.experiment, hparams or {}, scores)
         logger.finalize("success")
     return metrics
 
@@ -201,6 +235,27 @@ def _assign_the_rest(
         plan.clusterer, plan.manifold_method == "none", z[fitted], fitted_clusters, z[rest]
     )
     return clusters, {FITTED_ON: int(len(fitted)), ASSIGNED_BY: rule}
+
+
+def _describe(hparams: Mapping[str, Any], plan: AnalysisPlan) -> str:
+    """``vae on digits · kmeans on a tsne map of the codes``: model, data, clusterer, space."""
+    names = {key: (hparams.get(key) or {}).get("name") for key in ("model", "data", "cluster")}
+    run = f"{names['model']} on {names['data']} · " if names["model"] and names["data"] else ""
+    if plan.uses_model_clusters:
+        return f"{run}the model's own clusters"
+    return f"{run}{names['cluster'] or type(plan.clusterer).__name__} on {_space(plan)}"
+
+
+def _space(plan: AnalysisPlan) -> str:
+    """Where the clusters were found: the codes, or a manifold of them."""
+    if plan.manifold_method == "none":
+        return f"the {CODES}"
+    return f"a {plan.manifold_method} map of the codes"
+
+
+def _label_scores(scores: Mapping[str, Any]) -> str:
+    """`` · ACC 0.903 · NMI 0.851`` when labels exist, else nothing."""
+    return "".join(f" · {name.upper()} {scores[name]:.3f}" for name in (ACC, NMI) if name in scores)
 
 
 def _what_was_clustered(plan: AnalysisPlan) -> str:

@@ -7,8 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
+import torch
 
+from genclust.analysis.gallery import PER_ROW, SAMPLES_TAG, gallery_figure, row_label
+from genclust.analysis.metrics import match_clusters
+from genclust.analysis.plots import publish_figure
 from genclust.analysis.stage import analyse_codes, format_metrics_table
 from genclust.commands.prepare import prepare_run
 from genclust.commands.training import build_logger, build_trainer
@@ -17,7 +22,7 @@ from genclust.config.load import validate
 from genclust.models.base import EPOCH_SUFFIX
 from genclust.models.encode import encode_and_assign
 from genclust.rundir.finished import FinishedRun
-from genclust.rundir.names import CHECKPOINT_FILE
+from genclust.rundir.names import CHECKPOINT_FILE, CLUSTER_SAMPLES_FIGURE
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     z, model_clusters = encode_and_assign(model, datamodule, config.encode_batch_size)
     encode_seconds = round(time.perf_counter() - started, 3)
+    images = _images(datamodule)
+    if images is not None and hasattr(model, "sample_cluster"):  # before analysis closes the log
+        _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, config)
     metrics = analyse_codes(
         z,
         datamodule.y,
@@ -61,6 +69,7 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
         model_clusters=model_clusters,
+        images=images,
     )
     print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
     return metrics
@@ -73,6 +82,34 @@ def _resumed(config: TrainConfig) -> tuple[TrainConfig, Path | None]:
     checkpoint = checkpoint if checkpoint.is_file() else None  # killed before epoch 1 ended
     log.info("resuming %s from %s", run.path, checkpoint or "the start")
     return validate("train", run.config), checkpoint
+
+
+def _images(datamodule) -> np.ndarray | None:
+    """The samples as (n, C, H, W) images, as read (not standardised); None for other data."""
+    shape = datamodule.image_shape
+    return None if shape is None else datamodule.data.x.reshape(-1, *shape)
+
+
+def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, config) -> None:
+    """A row of what the model generates from each of its own clusters (VaDE, ClusterGAN),
+    labelled with the class each cluster matches; seeded, so every run draws the same noise."""
+    generator = torch.Generator().manual_seed(config.seed)
+    model.eval()
+    with torch.no_grad():
+        rows = [
+            model.sample_cluster(k, PER_ROW, generator).float().cpu().numpy()
+            for k in range(model.n_clusters)
+        ]
+    shape = datamodule.image_shape
+    matching = None if datamodule.y is None else match_clusters(datamodule.y, model_clusters)
+    figure = gallery_figure(
+        [row.reshape(-1, *shape) for row in rows],
+        [row_label(k, matching, datamodule.label_names) for k in range(model.n_clusters)],
+        title=f"{config.model.name} on {config.data.name}"
+        " · generated from each of the model's own clusters",
+    )
+    writer = None if logger is None else logger.experiment
+    publish_figure(figure, run_dir / CLUSTER_SAMPLES_FIGURE, SAMPLES_TAG, writer)
 
 
 def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:

@@ -7,26 +7,40 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.utilities import rank_zero_only
 
 from genclust.commands.interruption import InterruptionReport
 from genclust.config.analysis import LoggerOptions
 from genclust.config.trainer import TrainerOptions
 from genclust.errors import UserError
-from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE, TENSORBOARD_DIR
+from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
 
 
-def build_logger(options: LoggerOptions, run_dir: Path) -> TensorBoardLogger | None:
-    if options.name == "none":
-        return None
-    return TensorBoardLogger(
-        save_dir=run_dir, name=TENSORBOARD_DIR, version="", default_hp_metric=False
-    )
+class RunDirLogger(TensorBoardLogger):
+    """TensorBoard events straight in the run dir.
+
+    TensorBoard names a run by the folder of its event files, relative to ``--logdir``; with the
+    events in the run dir itself, a sweep member shows as ``<sweep>/3_model=gan,seed=0``, with
+    no constant suffix. A `genclust cluster` result writes into its own folder.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(save_dir=run_dir, name="", version="", default_hp_metric=False)
+
+    @rank_zero_only
+    def save(self) -> None:
+        # Lightning's would add an hparams.yaml; the run's .hydra/config.yaml already says it all.
+        self.experiment.flush()
+
+
+def build_logger(options: LoggerOptions, run_dir: Path) -> RunDirLogger | None:
+    return None if options.name == "none" else RunDirLogger(run_dir)
 
 
 def build_trainer(
     options: TrainerOptions,
     run_dir: Path,
-    logger: TensorBoardLogger | None,
+    logger: RunDirLogger | None,
     find_unused_parameters: bool = False,
 ) -> pl.Trainer:
     arguments = options.model_dump()

@@ -99,6 +99,15 @@ class ClusterGAN(ClusterModel):
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.generate(*self.draw_latent(n, generator))
 
+    def sample_cluster(
+        self, cluster: int, n: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """n samples of one cluster: the generator fed its one-hot and fresh noise z_n."""
+        if not 0 <= cluster < self.n_clusters:
+            raise ValueError(f"cluster {cluster} is not one of the model's {self.n_clusters}")
+        noise, _ = self.draw_latent(n, generator)
+        return self.generate(noise, torch.full((n,), cluster, device=self.device))
+
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         noise, logits = self.invert(x)
         return self.generate(noise, logits.argmax(dim=1))

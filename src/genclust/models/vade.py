@@ -122,9 +122,23 @@ class VaDE(ClusterModel):
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """c ~ π, then z ~ N(μ_c, σ²_c), decoded; drawn on the CPU, where ``generator`` lives."""
-        log_weights, means, log_vars = (p.detach().cpu() for p in self.prior())
+        log_weights = self.prior()[0].detach().cpu()
         c = torch.multinomial(log_weights.exp(), n, replacement=True, generator=generator)
-        noise = torch.randn(n, means.shape[1], generator=generator)
+        return self._decode_components(c, generator)
+
+    def sample_cluster(
+        self, cluster: int, n: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """n samples of one cluster: z ~ N(μ_c, σ²_c) of mixture component ``cluster``, decoded."""
+        if not 0 <= cluster < self.n_clusters:
+            raise ValueError(f"cluster {cluster} is not one of the model's {self.n_clusters}")
+        return self._decode_components(torch.full((n,), cluster), generator)
+
+    def _decode_components(
+        self, c: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        _, means, log_vars = (p.detach().cpu() for p in self.prior())
+        noise = torch.randn(len(c), means.shape[1], generator=generator)
         z = means[c] + noise * (0.5 * log_vars[c]).exp()
         return decoded_to_sample(self.decoder(z.to(self.device)), self.likelihood)
 

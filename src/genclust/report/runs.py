@@ -18,6 +18,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from genclust.config.flat import flatten
 from genclust.config.metrics import LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
 from genclust.errors import UserError
 from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, FAILED_FILE, METRICS_FILE
@@ -214,21 +215,3 @@ def _load_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _Unreadable(f"{path.name} holds no JSON object")
     return data
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings → one level with dotted keys; lists → strings, so every value hashes.
-
-    >>> flatten({"model": {"name": "vae", "hidden_dims": [256, 128]}, "seed": 0})
-    {'model.name': 'vae', 'model.hidden_dims': '[256, 128]', 'seed': 0}
-    """
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list | Mapping):
-            flat[name] = str(value)
-        else:
-            flat[name] = value
-    return flat
