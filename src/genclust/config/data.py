@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from genclust.config.base import Options
 from genclust.config.types import PositiveInt, PositiveNumber, Seed
@@ -52,12 +52,15 @@ class CSVOptions(DataOptions):
     path: str | None
     label_column: str | None
     delimiter: str
+    # Columns that are neither features nor labels (ids, notes); one name alone is a list of one.
+    drop_columns: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
 
 
 class NpyOptions(DataOptions):
     name: Literal["npy"]
     path: str | None
     labels_path: str | None
+    mmap: Literal[True, False, "auto"]  # read rows from the file on demand; auto: above 1 GiB
 
 
 AnyDataOptions = Annotated[
