@@ -473,6 +473,9 @@ def test_build_datamodule_reads_the_options():
         (["data=blobs", "data.name=imagenet"], "data.name: 'imagenet' is not one of"),
         (["data=blobs", "data.n_samples=-5"], "data.n_samples"),
         (["data=npy", "data.mmap=sometimes"], "data.mmap"),
+        (["data=images", "data.size=[28]"], "data.size"),
+        (["data=images", "data.size=0"], "data.size"),
+        (["data=images", "data.channels=4"], "data.channels"),
         (["data=csv", "data.drop_columns=[1]"], "data.drop_columns.0: Input should be a valid str"),
     ],
 )

@@ -63,7 +63,32 @@ class NpyOptions(DataOptions):
     mmap: Literal[True, False, "auto"]  # read rows from the file on demand; auto: above 1 GiB
 
 
+# An image side in pixels; beyond 4096 a data set of even a few images outgrows memory.
+ImageSide = Annotated[int, Field(ge=1, le=4096)]
+# [height, width]; one number is a square.
+ImageSize = Annotated[
+    list[ImageSide],
+    BeforeValidator(lambda v: [v, v] if isinstance(v, int) and not isinstance(v, bool) else v),
+    Field(min_length=2, max_length=2),
+]
+
+
+class ImagesOptions(DataOptions):
+    """A folder of image files: class subfolders give labels, a flat folder is unlabelled."""
+
+    name: Literal["images"]
+    path: str | None
+    size: ImageSize
+    channels: Literal[1, 3]  # greyscale or RGB
+
+
 AnyDataOptions = Annotated[
-    DigitsOptions | MNISTOptions | FashionMNISTOptions | BlobsOptions | CSVOptions | NpyOptions,
+    DigitsOptions
+    | MNISTOptions
+    | FashionMNISTOptions
+    | BlobsOptions
+    | CSVOptions
+    | NpyOptions
+    | ImagesOptions,
     Field(discriminator="name"),
 ]
