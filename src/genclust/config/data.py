@@ -9,6 +9,11 @@ from pydantic import BeforeValidator, Field
 from genclust.config.base import Options
 from genclust.config.types import PositiveInt, PositiveNumber, Seed
 
+# Options that name a file or folder. Relative ones are made absolute on the command line, before
+# Hydra saves the run's config (config.overrides), so that `genclust cluster`, `predict` and
+# `resume=` read the same files from any working directory.
+PATH_OPTIONS = ("path", "labels_path", "root")
+
 
 class DataOptions(Options):
     """What every source has: how it is batched and scaled, and how long to train on it."""
