@@ -465,6 +465,18 @@ def test_build_datamodule_reads_the_options():
     assert dm.n_samples == 40 and dm.n_classes == 2 and dm.value_range == "real"
 
 
+def test_new_data_is_checked_against_the_training_scaling(tmp_path):
+    """genclust predict: new data standardised with a training run's mean and std."""
+    data = options("data", "csv", path=write_csv(tmp_path / "t.csv", "a,b\n1,2\n3,4e3\n"))
+    scaling = {"mean": torch.zeros(2), "std": torch.tensor([1.0, 1e-17])}
+    message = r"column 'b' reaches 4e\+20 after standardising with the training data's mean"
+    with pytest.raises(UserError, match=message):
+        build_datamodule(data, seed=0, scaling=scaling)
+    other = {"mean": torch.zeros(3), "std": torch.ones(3)}
+    with pytest.raises(UserError, match=r"shape \(2,\), but the model was trained on .* \(3,\)"):
+        build_datamodule(data, seed=0, scaling=other)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
