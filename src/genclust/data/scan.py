@@ -79,15 +79,16 @@ def summarise(rows: Rows) -> SampleSummary:
             bad_rows += len(rows_here)
             first_bad += (rows_here[: SHOWN_ROWS - len(first_bad)] + start).tolist()
             continue  # the data is refused anyway; statistics of the rest would mislead
-        values = block.astype(np.float64)
-        block_mean = values.mean(axis=0)
-        block_m2 = ((values - block_mean) ** 2).sum(axis=0)
-        delta, total = block_mean - mean, n + len(block)
+        np.minimum(minimum, block.min(axis=0), out=minimum)
+        np.maximum(maximum, block.max(axis=0), out=maximum)
+        deviations = block.reshape(len(block), -1).astype(np.float64)
+        block_mean = deviations.mean(axis=0)
+        deviations -= block_mean
+        block_m2 = np.einsum("ij,ij->j", deviations, deviations)  # no temporary of the block
+        delta, total = block_mean.reshape(shape) - mean, n + len(block)
         mean += delta * (len(block) / total)
-        m2 += block_m2 + delta**2 * (n * len(block) / total)
+        m2 += block_m2.reshape(shape) + delta**2 * (n * len(block) / total)
         n = total
-        np.minimum(minimum, values.min(axis=0), out=minimum)
-        np.maximum(maximum, values.max(axis=0), out=maximum)
     return SampleSummary(
         n=len(rows),
         mean=mean,
