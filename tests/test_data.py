@@ -178,6 +178,47 @@ def test_csv_integer_labels_sort_numerically_and_delimiter(tmp_path):
     np.testing.assert_array_equal(data.y, [1, 0, 1])
 
 
+def test_csv_whole_number_float_labels_are_classes(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "x,c\n1,1.0\n2,2.0\n3,10.0\n4,2\n")
+    data = load_csv(path, label_column="c")
+    assert data.label_names == ["1", "2", "10"]  # numeric order; 2.0 and 2 are one class
+    np.testing.assert_array_equal(data.y, [0, 1, 2, 1])
+    fractions = load_csv(write_csv(tmp_path / "f.csv", "x,c\n1,0.5\n2,1.5\n"), label_column="c")
+    assert fractions.label_names == ["0.5", "1.5"]  # not whole: names, as text
+
+
+def test_csv_drop_columns(tmp_path):
+    assert options("data", "csv", "data.drop_columns=id").drop_columns == ["id"]
+    path = write_csv(tmp_path / "t.csv", "id,a,note,b,y\nr1,1,hi,2,p\nr2,3,,4,q\n")
+    data = load_csv(path, label_column="y", drop_columns=["id", "note"])
+    assert data.feature_names == ["a", "b"] and data.label_names == ["p", "q"]
+    np.testing.assert_array_equal(data.x, [[1, 2], [3, 4]])
+    with pytest.raises(UserError, match="data.drop_columns: no column 'ID' in .*; available"):
+        load_csv(path, drop_columns=["ID"])
+    with pytest.raises(UserError, match="drops 'y', the data.label_column"):
+        load_csv(path, label_column="y", drop_columns=["id", "note", "y"])
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter", "hint"),
+    [
+        ("a;b;y\n1;2;p\n3;4;q\n", ",", "\"data.delimiter=';'\""),
+        ("a;b\n1,5;2,5\n3,5;4\n", ",", "\"data.delimiter=';'\""),  # decimal commas
+        ("a\tb\n1\t2\n3\t4\n", ",", '"data.delimiter=tab"'),
+        ("a,b,c\n1,2,3\n4,5,6\n", ";", "\"data.delimiter=','\""),
+    ],
+)
+def test_csv_with_another_delimiter_gets_a_hint(tmp_path, text, delimiter, hint):
+    with pytest.raises(UserError, match="the header is one column") as error:
+        load_csv(write_csv(tmp_path / "t.csv", text), delimiter=delimiter)
+    assert str(error.value).endswith(f"set {hint}")
+
+
+def test_a_single_column_csv_needs_no_other_delimiter(tmp_path):
+    data = load_csv(write_csv(tmp_path / "t.csv", "a;b\n1\n2\n"))
+    assert data.feature_names == ["a;b"] and data.sample_shape == (1,)
+
+
 def test_csv_without_labels(tmp_path):
     data = load_csv(write_csv(tmp_path / "t.csv", "x,y\n1,2\n3,4\n"))
     assert data.y is None and data.n_classes is None and data.sample_shape == (2,)
@@ -260,6 +301,16 @@ def test_npy_images(tmp_path):
     np.save(tmp_path / "chw.npy", np.zeros((5, 3, 8, 8), np.float32) - 2)
     chw = load_npy(str(tmp_path / "chw.npy"))
     assert chw.image_shape == (3, 8, 8) and chw.value_range == "real"
+
+
+def test_npy_whole_number_float_labels(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((3, 2)))
+    np.save(tmp_path / "y.npy", np.array([2.0, 10.0, 2.0]))
+    data = load_npy(str(tmp_path / "x.npy"), labels_path=str(tmp_path / "y.npy"))
+    assert data.label_names == ["2", "10"] and data.y.tolist() == [0, 1, 0]
+    np.save(tmp_path / "y.npy", np.array([1.0, 1.5, np.nan]))
+    with pytest.raises(UserError, match=r"not whole numbers \(index 1 holds 1.5\)"):
+        load_npy(str(tmp_path / "x.npy"), labels_path=str(tmp_path / "y.npy"))
 
 
 def test_npy_labels_length_mismatch(tmp_path):
@@ -414,6 +465,18 @@ def test_build_datamodule_reads_the_options():
     assert dm.n_samples == 40 and dm.n_classes == 2 and dm.value_range == "real"
 
 
+def test_new_data_is_checked_against_the_training_scaling(tmp_path):
+    """genclust predict: new data standardised with a training run's mean and std."""
+    data = options("data", "csv", path=write_csv(tmp_path / "t.csv", "a,b\n1,2\n3,4e3\n"))
+    scaling = {"mean": torch.zeros(2), "std": torch.tensor([1.0, 1e-17])}
+    message = r"column 'b' reaches 4e\+20 after standardising with the training data's mean"
+    with pytest.raises(UserError, match=message):
+        build_datamodule(data, seed=0, scaling=scaling)
+    other = {"mean": torch.zeros(3), "std": torch.ones(3)}
+    with pytest.raises(UserError, match=r"shape \(2,\), but the model was trained on .* \(3,\)"):
+        build_datamodule(data, seed=0, scaling=other)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -421,6 +484,11 @@ def test_build_datamodule_reads_the_options():
         (["data.batch_size=0"], "data.batch_size: Input should be greater than or equal to 1"),
         (["data=blobs", "data.name=imagenet"], "data.name: 'imagenet' is not one of"),
         (["data=blobs", "data.n_samples=-5"], "data.n_samples"),
+        (["data=npy", "data.mmap=sometimes"], "data.mmap"),
+        (["data=images", "data.size=[28]"], "data.size"),
+        (["data=images", "data.size=0"], "data.size"),
+        (["data=images", "data.channels=4"], "data.channels"),
+        (["data=csv", "data.drop_columns=[1]"], "data.drop_columns.0: Input should be a valid str"),
     ],
 )
 def test_bad_data_options_are_one_message(overrides, message):

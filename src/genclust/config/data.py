@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from genclust.config.base import Options
 from genclust.config.types import PositiveInt, PositiveNumber, Seed
+
+# Options that name a file or folder. Relative ones are made absolute on the command line, before
+# Hydra saves the run's config (config.overrides), so that `genclust cluster`, `predict` and
+# `resume=` read the same files from any working directory.
+PATH_OPTIONS = ("path", "labels_path", "root")
 
 
 class DataOptions(Options):
@@ -52,15 +57,43 @@ class CSVOptions(DataOptions):
     path: str | None
     label_column: str | None
     delimiter: str
+    # Columns that are neither features nor labels (ids, notes); one name alone is a list of one.
+    drop_columns: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
 
 
 class NpyOptions(DataOptions):
     name: Literal["npy"]
     path: str | None
     labels_path: str | None
+    mmap: Literal[True, False, "auto"]  # read rows from the file on demand; auto: above 1 GiB
+
+
+# An image side in pixels; beyond 4096 a data set of even a few images outgrows memory.
+ImageSide = Annotated[int, Field(ge=1, le=4096)]
+# [height, width]; one number is a square.
+ImageSize = Annotated[
+    list[ImageSide],
+    BeforeValidator(lambda v: [v, v] if isinstance(v, int) and not isinstance(v, bool) else v),
+    Field(min_length=2, max_length=2),
+]
+
+
+class ImagesOptions(DataOptions):
+    """A folder of image files: class subfolders give labels, a flat folder is unlabelled."""
+
+    name: Literal["images"]
+    path: str | None
+    size: ImageSize
+    channels: Literal[1, 3]  # greyscale or RGB
 
 
 AnyDataOptions = Annotated[
-    DigitsOptions | MNISTOptions | FashionMNISTOptions | BlobsOptions | CSVOptions | NpyOptions,
+    DigitsOptions
+    | MNISTOptions
+    | FashionMNISTOptions
+    | BlobsOptions
+    | CSVOptions
+    | NpyOptions
+    | ImagesOptions,
     Field(discriminator="name"),
 ]

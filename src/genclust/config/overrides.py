@@ -7,13 +7,17 @@ non-name (``model=null``), which Hydra answers with a traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, Override, QuotedString
 from hydra.errors import HydraException
 
+from genclust.config.data import PATH_OPTIONS
 from genclust.errors import UserError
 
 CONF_PACKAGE = "genclust.conf"
@@ -25,7 +29,7 @@ def prepare_overrides(command: str, overrides: Sequence[str]) -> list[str]:
     spelled = spell_group_choices(overrides)
     check_overrides(spelled)
     refuse_options_the_run_decides(command, spelled)
-    return spelled
+    return absolute_data_paths(spelled)
 
 
 def spell_group_choices(overrides: Sequence[str]) -> list[str]:
@@ -72,6 +76,47 @@ def refuse_options_the_run_decides(command: str, overrides: Sequence[str]) -> No
                 f"{text}: genclust {command} takes this option from the run it reads; "
                 "it cannot be set here"
             )
+
+
+_PATH_KEYS = tuple(f"data.{name}" for name in PATH_OPTIONS)
+
+
+def absolute_data_paths(overrides: Sequence[str]) -> list[str]:
+    """``data.path=x.csv`` → ``data.path='<working dir>/x.csv'``, and likewise the other path
+    options and each value of a sweep over them; any other override is kept as typed."""
+    parser = OverridesParser.create()
+    absolute = []
+    for text in overrides:
+        try:
+            (override,) = parser.parse_overrides([text])
+        except HydraException:  # a syntax error: Hydra's message says it
+            absolute.append(text)
+            continue
+        key = override.key_or_group
+        paths = _path_values(override) if key in _PATH_KEYS and not override.is_delete() else None
+        if paths is None:
+            absolute.append(text)
+            continue
+        prefix = text[: text.index(key)]  # + or ++
+        resolved = (_quoted(str(Path(path).expanduser().absolute())) for path in paths)
+        absolute.append(f"{prefix}{key}={','.join(resolved)}")
+    return absolute
+
+
+def _path_values(override: Override) -> list[str] | None:
+    """The paths an override sets (several for a sweep ``a.csv,b.csv``); None when it sets
+    something else: null, an interpolation, another kind of sweep."""
+    value = override.value()
+    values = value.list if isinstance(value, ChoiceSweep) and value.simple_form else [value]
+    texts = [v.text if isinstance(v, QuotedString) else v for v in values]
+    return texts if all(isinstance(t, str) and "${" not in t for t in texts) else None
+
+
+def _quoted(text: str) -> str:
+    """``text`` as one quoted value of Hydra's override grammar: quotes are escaped, and so are
+    backslashes that precede a quote or end the text."""
+    escaped = re.sub(r"(\\+)(?='|$)", lambda run: run.group(1) * 2, text)
+    return "'" + escaped.replace("'", "\\'") + "'"
 
 
 @cache

@@ -1,39 +1,45 @@
-"""The in-memory dataset record every reader returns and every later stage reads.
+"""The dataset record every reader returns and every later stage reads.
 
-Readers differ (IDX, CSV, NPY, scikit-learn); after them the data is one shape of thing, checked
-once here, so models and analysis never meet NaNs, ragged labels or an empty table.
+Readers differ (IDX, CSV, NPY, image folders, scikit-learn); after them the data is one shape of
+thing, checked once here, so models and analysis never meet NaNs, ragged labels or an empty table.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from genclust.data.mapped import MappedSamples
+from genclust.data.scan import SampleSummary, summarise
 from genclust.errors import UserError
 
 VALUE_RANGES = ("unit", "real")
-_SHOWN_ROWS = 5  # how many offending rows an error message names
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare
 class ArrayData:
     """Samples ``x`` (float32, shape ``(n, *sample_shape)``) with optional labels ``y`` (0..k-1).
 
+    ``x`` is an in-memory array, or a ``MappedSamples`` that reads rows from a file on demand
+    (data larger than memory); either way it is checked here once, block by block, and the
+    ``summary`` of that pass (per-feature mean, variance, range) is kept for the scaling.
+
     ``value_range`` is ``"unit"`` when every value lies in [0, 1] (so a model may use a sigmoid
-    output), else ``"real"``. ``image_shape`` is ``(C, H, W)`` when samples can be drawn as images,
-    even if ``x`` stores them flat (digits). ``feature_names`` name the columns of tabular data,
-    so messages about a feature can say which.
+    output), else ``"real"``; ``None`` derives it from the values. ``image_shape`` is
+    ``(C, H, W)`` when samples can be drawn as images, even if ``x`` stores them flat (digits).
+    ``feature_names`` name the columns of tabular data, so messages about a feature can say which.
     """
 
-    x: np.ndarray
+    x: np.ndarray | MappedSamples
     y: np.ndarray | None
     name: str
-    value_range: str
+    value_range: str | None
     image_shape: tuple[int, int, int] | None
     label_names: list[str] | None = None
     feature_names: list[str] | None = None
+    summary: SampleSummary = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._check_samples()
@@ -59,9 +65,10 @@ class ArrayData:
 
     def _check_samples(self) -> None:
         x = self.x
-        if not isinstance(x, np.ndarray) or x.dtype != np.float32:
+        in_memory = isinstance(x, np.ndarray) and x.dtype == np.float32
+        if not (in_memory or isinstance(x, MappedSamples)):
             raise TypeError(
-                f"ArrayData.x must be a float32 array (got {type(x).__name__} "
+                f"ArrayData.x must be a float32 array or MappedSamples (got {type(x).__name__} "
                 f"{getattr(x, 'dtype', '')})"
             )
         if x.ndim < 2 or x.shape[0] == 0 or math.prod(x.shape[1:]) == 0:
@@ -69,14 +76,16 @@ class ArrayData:
                 f"data '{self.name}' is empty (samples have shape {x.shape}); "
                 "it needs at least one sample with at least one value"
             )
-        if not np.isfinite(x).all():
-            bad = ~np.isfinite(x.reshape(len(x), -1))
-            rows = np.flatnonzero(bad.any(axis=1))
-            shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
-            more = ", ..." if len(rows) > _SHOWN_ROWS else ""
+        summary = summarise(x)
+        object.__setattr__(self, "summary", summary)  # frozen: set once, here
+        if summary.nonfinite_values:
+            rows = summary.first_nonfinite_rows
+            shown = ", ".join(str(r) for r in rows)
+            more = ", ..." if summary.nonfinite_rows > len(rows) else ""
             raise UserError(
-                f"data '{self.name}' has {int(bad.sum())} NaN or infinite values in "
-                f"{len(rows)} samples (0-based rows {shown}{more}); remove or fill them first"
+                f"data '{self.name}' has {summary.nonfinite_values} NaN or infinite values in "
+                f"{summary.nonfinite_rows} samples (0-based rows {shown}{more}); "
+                "remove or fill them first"
             )
 
     def _check_labels(self) -> None:
@@ -97,14 +106,18 @@ class ArrayData:
             )
 
     def _check_metadata(self) -> None:
+        lowest, highest = self.summary.lowest, self.summary.highest
+        if self.value_range is None:
+            unit = lowest >= 0 and highest <= 1
+            object.__setattr__(self, "value_range", "unit" if unit else "real")
         if self.value_range not in VALUE_RANGES:
             raise ValueError(
                 f"value_range must be one of {VALUE_RANGES} (got {self.value_range!r})"
             )
-        if self.value_range == "unit" and (self.x.min() < 0 or self.x.max() > 1):
+        if self.value_range == "unit" and (lowest < 0 or highest > 1):
             raise ValueError(
                 f"data '{self.name}' claims value_range 'unit' but has values "
-                f"in [{self.x.min()}, {self.x.max()}]"
+                f"in [{lowest}, {highest}]"
             )
         if self.image_shape is not None and math.prod(self.image_shape) != math.prod(
             self.sample_shape

@@ -44,9 +44,16 @@ def reader_options(options: DataOptions) -> dict[str, Any]:
 
 
 def _check_trainable_scale(datamodule: ArrayDataModule) -> None:
-    """Refuse values the model cannot train on or encode, naming the feature that holds them."""
-    x = datamodule.x.reshape(len(datamodule.x), -1)
-    largest = x.abs().amax(dim=0)
+    """Refuse values the model cannot train on or encode, naming the feature that holds them.
+
+    The largest magnitude per feature follows from the data's range and the scaling, without
+    another pass over the data."""
+    summary, scaling = datamodule.data.summary, datamodule.scaling
+    lowest, highest = summary.minimum, summary.maximum
+    if scaling is not None:
+        mean, std = scaling["mean"].double().numpy(), scaling["std"].double().numpy()
+        lowest, highest = (lowest - mean) / std, (highest - mean) / std
+    largest = np.maximum(np.abs(lowest), np.abs(highest)).reshape(-1)
     if bool((largest <= LARGEST_TRAINABLE).all()):
         return
     feature = int(largest.argmax())

@@ -1,4 +1,5 @@
-"""The Lightning DataModule: all samples as one tensor, training batches by index slices.
+"""The Lightning DataModule: the samples as one tensor (or rows read from a memory map on
+demand), training batches by index.
 
 It also tells the model what it needs (input shape, value range, image shape, number of
 classes), so users never copy those numbers between config files.
@@ -14,13 +15,19 @@ import torch
 
 from genclust.data.arrays import ArrayData
 from genclust.data.loader import IndexBatchLoader
+from genclust.data.mapped import MappedSamples
+from genclust.data.scan import SampleSummary, rows_per_block
 from genclust.errors import UserError
 
-_ROW_BLOCK = 4096  # rows standardised at a time
+Scaling = dict[str, torch.Tensor]  # "mean" and "std" per feature, float32, of the sample shape
 
 
 class ArrayDataModule(pl.LightningDataModule):
-    """Holds ``data`` in memory; ``standardize`` gives every feature zero mean and unit std."""
+    """Serves ``data``; ``standardize`` gives every feature zero mean and unit std.
+
+    In-memory data is standardised once, as a whole; memory-mapped data batch by batch as it is
+    read, with the same arithmetic, so both give the same samples.
+    """
 
     def __init__(
         self,
@@ -28,7 +35,7 @@ class ArrayDataModule(pl.LightningDataModule):
         batch_size: int,
         seed: int,
         standardize: bool = False,
-        scaling: dict[str, torch.Tensor] | None = None,
+        scaling: Scaling | None = None,
     ) -> None:
         """``scaling``: the training data's feature mean and std, given when new data must be
         standardised exactly like the data a model was trained on (genclust predict)."""
@@ -37,14 +44,19 @@ class ArrayDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.seed = seed
         self.standardize = standardize
-        x = torch.from_numpy(np.require(data.x, np.float32, ["C", "W"]))
-        if standardize and scaling is not None and scaling["mean"].shape != x.shape[1:]:
+        if standardize and scaling is not None and scaling["mean"].shape != data.sample_shape:
             raise UserError(
-                f"the data's samples have shape {tuple(x.shape[1:])}, but the model was "
+                f"the data's samples have shape {data.sample_shape}, but the model was "
                 f"trained on samples of shape {tuple(scaling['mean'].shape)}"
             )
-        self.scaling = (scaling or _feature_scaling(x)) if standardize else None
-        self.x = _standardised(x, self.scaling) if self.scaling is not None else x
+        self.scaling = (scaling or feature_scaling(data.summary)) if standardize else None
+        scale = Standardiser(self.scaling) if self.scaling is not None else None
+        self.x: torch.Tensor | MappedRows
+        if isinstance(data.x, MappedSamples):
+            self.x = MappedRows(data.x, scale)
+        else:
+            x = np.require(data.x, np.float32, ["C", "W"])
+            self.x = torch.from_numpy(scale(x) if scale is not None else x)
         self.y = data.y
         self.value_range = "real" if standardize else data.value_range
 
@@ -68,18 +80,20 @@ class ArrayDataModule(pl.LightningDataModule):
     def label_names(self) -> list[str] | None:
         return self.data.label_names
 
-    def state_dict(self) -> dict[str, dict[str, torch.Tensor]]:
+    def state_dict(self) -> dict[str, Scaling]:
         """Saved in every checkpoint, so predictions standardise new data the same way."""
         return {"scaling": self.scaling} if self.scaling is not None else {}
 
     def train_dataloader(self) -> IndexBatchLoader:
         """Shuffled batches of equal size (the last partial one is dropped), sharded per rank.
 
-        On a GPU the whole tensor moves to the device once, here, not batch by batch.
+        On a GPU an in-memory tensor moves to the device once, here, not batch by batch; mapped
+        rows stay in their file, and each rank reads only the rows of its own batches.
         """
         x, rank, world_size = self.x, 0, 1
         if self.trainer is not None:
-            x = self.x.to(self.trainer.strategy.root_device)
+            if isinstance(x, torch.Tensor):
+                x = x.to(self.trainer.strategy.root_device)
             rank, world_size = self.trainer.global_rank, self.trainer.world_size
         return IndexBatchLoader(
             x,
@@ -98,15 +112,62 @@ class ArrayDataModule(pl.LightningDataModule):
         yield from self.x.split(batch_size)
 
 
-def _standardised(x: torch.Tensor, scaling: dict[str, torch.Tensor]) -> torch.Tensor:
-    """(x - mean) / std in float64, row block by row block: no overflow midway for values near
-    float32's limit, and no full float64 copy of a large data set."""
-    mean, std = scaling["mean"].double(), scaling["std"].double()
-    return torch.cat([((rows.double() - mean) / std).float() for rows in x.split(_ROW_BLOCK)])
+class Standardiser:
+    """(x - mean) / std in float64, rounded to float32 once: no overflow midway for values near
+    float32's limit, and the same result whether rows come all at once or batch by batch."""
+
+    def __init__(self, scaling: Scaling) -> None:
+        self.mean = scaling["mean"].double().numpy()
+        self.std = scaling["std"].double().numpy()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Standardised ``x``, row block by row block: no float64 copy of more than a block."""
+        out = np.empty(x.shape, np.float32)
+        step = rows_per_block(x.shape[1:])
+        for start in range(0, len(x), step):
+            out[start : start + step] = (x[start : start + step] - self.mean) / self.std
+        return out
 
 
-def _feature_scaling(x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-feature mean and std (in float64 for accuracy); a constant feature keeps std 1."""
-    mean, std = x.double().mean(0), x.double().std(0, unbiased=False)
-    std[std == 0] = 1.0
-    return {"mean": mean.float(), "std": std.float()}
+class MappedRows:
+    """Rows of memory-mapped samples as float32 tensors, standardised as they are read.
+
+    Indexed like a tensor by a slice or by a tensor of row numbers (what the batch loader, the
+    models and the encoder ask for); the file is never read as a whole.
+    """
+
+    def __init__(self, samples: MappedSamples, scale: Standardiser | None) -> None:
+        self.samples = samples
+        self.scale = scale
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.samples.shape
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: slice | torch.Tensor) -> torch.Tensor:
+        if isinstance(index, torch.Tensor):
+            index = index.numpy()
+        rows = self.samples[index]
+        return torch.from_numpy(self.scale(rows) if self.scale is not None else rows)
+
+    def split(self, batch_size: int) -> Iterator[torch.Tensor]:
+        """Consecutive batches of ``batch_size`` rows, like ``torch.Tensor.split``."""
+        for start in range(0, len(self), batch_size):
+            yield self[start : start + batch_size]
+
+
+def feature_scaling(summary: SampleSummary) -> Scaling:
+    """Per-feature mean and std of the data; a constant feature keeps std 1.
+
+    A spread below float32's resolution at the feature's value is rounding in the sums, or a
+    rare value one float32 step away: standardising would blow it up, so it counts as constant.
+    """
+    std = np.sqrt(summary.variance)
+    std[std <= np.finfo(np.float32).eps * np.abs(summary.mean)] = 1.0
+    return {
+        "mean": torch.from_numpy(summary.mean).float(),
+        "std": torch.from_numpy(std).float(),
+    }

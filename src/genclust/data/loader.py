@@ -1,21 +1,32 @@
-"""Training batches cut from one in-memory tensor by shuffled index slices.
+"""Training batches cut from the samples by shuffled index slices.
 
-Indexing a tensor with a slice of a permutation is one gather per batch, far cheaper than a
-torch DataLoader that fetches samples one by one and collates them. The permutation depends
-only on (seed, epoch), so a run is reproducible and a resumed run continues the same sequence.
+Indexing a tensor (or memory-mapped rows) with a slice of a permutation is one gather per
+batch, far cheaper than a torch DataLoader that fetches samples one by one and collates them.
+The permutation depends only on (seed, epoch), so a run is reproducible and a resumed run
+continues the same sequence.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Protocol
 
 import numpy as np
 import torch
 
 
+class Samples(Protocol):
+    """A tensor, or anything indexed like one by a tensor of row numbers (mapped rows)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: torch.Tensor) -> torch.Tensor: ...
+
+
 class IndexBatchLoader:
-    """Iterable of ``x[idx]`` batches; with ``world_size > 1`` each rank gets its own shard.
+    """Iterable of ``x[idx]`` batches; with ``world_size > 1`` each rank gets its own shard, and
+    reads only the rows of that shard.
 
     Shards are padded by wrapping around so every rank yields the same number of batches (DDP
     needs that). A batch size above the shard size gives one batch of the whole shard.
@@ -23,7 +34,7 @@ class IndexBatchLoader:
 
     def __init__(
         self,
-        x: torch.Tensor,
+        x: Samples,
         batch_size: int,
         shuffle: bool,
         seed: int,

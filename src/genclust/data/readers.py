@@ -15,6 +15,7 @@ from sklearn import datasets
 from genclust.config.types import Seed
 from genclust.data.arrays import ArrayData
 from genclust.data.idx import read_idx
+from genclust.data.images import load_images
 from genclust.data.mnist import load_fashion_mnist, load_mnist
 from genclust.data.tables import load_csv, load_npy
 
@@ -24,6 +25,7 @@ __all__ = [
     "load_csv",
     "load_digits",
     "load_fashion_mnist",
+    "load_images",
     "load_mnist",
     "load_npy",
     "read_idx",
@@ -79,4 +81,5 @@ SOURCES: dict[str, Callable[..., ArrayData]] = {
     "blobs": load_blobs,
     "csv": load_csv,
     "npy": load_npy,
+    "images": load_images,
 }
