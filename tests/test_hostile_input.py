@@ -173,6 +173,8 @@ def test_identical_rows_stay_one_cluster_through_a_tsne_map(genclust, tmp_path):
         "data.path=same.csv",
         "data.label_column=y",
         f"hydra.run.dir={run}",
+        "+cluster.manifold.params.early_exaggeration_iter=10",  # a short t-SNE does the same
+        "cluster.manifold.params.n_iter=10",
         *TINY,
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr

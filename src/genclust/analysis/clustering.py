@@ -133,8 +133,6 @@ def fit_predict(
     z = np.asarray(z)
     if z.ndim != 2 or len(z) == 0:
         raise UserError(f"latent codes must be a non-empty (n, d) array, got shape {z.shape}")
-    if not np.isfinite(z).all():
-        raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
     name = type(estimator).__name__
     asked = None
     for spec in CLUSTERERS.values():
@@ -154,6 +152,8 @@ def fit_predict(
                 asked,
             )
             return labels.reshape(-1).astype(np.int64)
+    if not np.isfinite(z).all():  # after the above: a t-SNE of identical codes can be NaN
+        raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
     try:
         with warnings.catch_warnings():  # said below, more plainly
             warnings.filterwarnings("ignore", "Number of distinct clusters", ConvergenceWarning)
