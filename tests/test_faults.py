@@ -3,8 +3,10 @@ ends; a run being trained is not trained twice; SIGTERM stops a run or a sweep w
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -67,6 +69,7 @@ def _start(cwd: Path, *overrides: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, with any DDP worker it starts
     )
 
 
@@ -169,6 +172,33 @@ def test_sigterm_stops_a_sweep_and_says_how_far_it_came(tmp_path):
     assert (sweep / "0" / METRICS_FILE).is_file()
     assert json.loads((sweep / "1" / FAILED_FILE).read_text())["type"] == "Terminated"
     assert not (sweep / "2").exists()
+
+
+@pytest.mark.slow  # two DDP processes: ~20 s
+def test_sigterm_stops_every_ddp_process_after_the_same_batch(tmp_path):
+    run_dir = tmp_path / "ddp"
+    process = _start(tmp_path, "trainer=ddp_cpu", "trainer.devices=2", f"hydra.run.dir={run_dir}")
+    _wait_for(run_dir / CHECKPOINT_FILE, process)
+    process.send_signal(signal.SIGTERM)  # to the first process only, as a user or a launcher
+    try:
+        _, stderr = process.communicate(timeout=120)  # no process waits on another for ever
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # nothing is left if it passed
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 143, stderr
+    (line,) = [line for line in stderr.splitlines() if line.startswith("genclust:")]
+    assert line.endswith(f"continue with: genclust train resume={run_dir}")
+    assert json.loads((run_dir / FAILED_FILE).read_text())["type"] == "Terminated"
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "genclust", "train", f"resume={run_dir}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((run_dir / METRICS_FILE).read_text())["epochs"] == 6
 
 
 def test_a_finished_run_is_not_resumed(uninterrupted, tmp_path):

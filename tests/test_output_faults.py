@@ -118,8 +118,8 @@ def test_a_full_disk_in_the_analysis_stage_then_resume(tmp_path, monkeypatch):
 def test_a_read_only_filesystem_under_a_finished_run(finished_run, tmp_path, monkeypatch, command):
     before = _snapshot(finished_run)
     fail_writes(monkeypatch, errno.EROFS, lambda _: True)
-    extra = "embed=none" if command == "cluster" else "data=blobs"
-    result = run_genclust(command, f"run={finished_run}", extra, cwd=tmp_path)
+    extra = ["embed=none", "cluster/manifold=none"] if command == "cluster" else ["data=blobs"]
+    result = run_genclust(command, f"run={finished_run}", *extra, cwd=tmp_path)
     line = _error_line(result)
     assert line.startswith(f"genclust: error: cannot write {finished_run / command}/")
     assert line.endswith(": Read-only file system; choose a writable location (hydra.run.dir=...)")
@@ -161,7 +161,9 @@ def test_read_only_folders(finished_run, tmp_path):
         before = _snapshot(run)
         results = {
             "train": run_genclust("train", *QUICK, f"hydra.run.dir={locked / 'new'}", cwd=tmp_path),
-            "cluster": run_genclust("cluster", f"run={run}", "embed=none", cwd=tmp_path),
+            "cluster": run_genclust(
+                "cluster", f"run={run}", "embed=none", "cluster/manifold=none", cwd=tmp_path
+            ),
             "predict": run_genclust("predict", f"run={run}", "data=blobs", cwd=tmp_path),
         }
         for command, result in results.items():

@@ -34,7 +34,7 @@ from genclust.config.overrides import prepare_overrides
 from genclust.config.resolvers import register_resolvers, start_new_run
 from genclust.errors import EXIT_USER_ERROR, UserError, exit_with_user_error
 from genclust.rundir.files import CannotWrite, cannot_write, write_json
-from genclust.rundir.lock import RunInUse
+from genclust.rundir.lock import RunInUse, is_first_process
 from genclust.rundir.names import FAILED_FILE, METRICS_FILE
 
 CONFIG_PATH = "pkg://genclust.conf"
@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UserError as error:
         exit_with_user_error(error)
     except Terminated as terminated:
-        print(f"genclust: {terminated.message}", file=sys.stderr)
+        if is_first_process():  # DDP workers stop alike; one message is enough
+            print(f"genclust: {terminated.message}", file=sys.stderr)
         raise
 
 
@@ -164,7 +165,8 @@ class _Job:
             if multirun:  # the later members would be stopped just the same: stop the sweep
                 where.append(_sweep_progress(Path(hydra_config.sweep.dir).resolve(), out_dir))
             terminated.message = _termination_message(self.command, out_dir, where)
-            _record_failure(out_dir, terminated.message, terminated, overrides)
+            if is_first_process():
+                _record_failure(out_dir, terminated.message, terminated, overrides)
             raise
         except Exception as error:
             if isinstance(error, OSError):  # what no write_atomic saw, e.g. TensorBoard's files

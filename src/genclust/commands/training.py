@@ -10,7 +10,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.plugins.environments import SLURMEnvironment
 
 from genclust.commands.checkpoints import AtomicCheckpointIO
-from genclust.commands.interruption import InterruptionReport
+from genclust.commands.interruption import InterruptionReport, StopOnSigterm
 from genclust.config.analysis import LoggerOptions
 from genclust.config.trainer import TrainerOptions
 from genclust.errors import UserError
@@ -41,6 +41,7 @@ def build_trainer(
             filename=CHECKPOINT_FILE.stem,  # one file, replaced after each epoch
             enable_version_counter=False,
         ),
+        StopOnSigterm(),
         InterruptionReport(),
     ]
     if options.enable_progress_bar:
