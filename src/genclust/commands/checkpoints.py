@@ -10,6 +10,7 @@ to a temporary file in its own directory and is renamed over the old one only on
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
@@ -40,9 +41,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         keep_previous = None
         if path.name == CHECKPOINT_FILE.name and path.is_file():
             keep_previous = partial(_also_name, path, path.with_name(PREVIOUS_CHECKPOINT_FILE.name))
+        # Serialised in memory first: torch's writer turns a failed write of a full disk into a
+        # RuntimeError about file positions; one plain write fails with ENOSPC, saying why.
+        serialised = io.BytesIO()
+        torch.save(checkpoint, serialised)
         write_atomic(
             path,
-            lambda stream: torch.save(checkpoint, stream),
+            lambda stream: stream.write(serialised.getbuffer()),
             binary=True,
             before_replacing=keep_previous,
         )
