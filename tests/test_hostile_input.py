@@ -43,6 +43,11 @@ FAILING_CSV = {
         "a,b,y\n" + _rows(30, lambda i: f"{_normal(1e30)},{_normal()},{i % 3}"),
         ["column 'a' reaches", "data.standardize=true"],
     ),
+    # Trainable in float32, but a network's first step on raw values near 1e5 is already NaN.
+    "near_1e5_unstandardised": (
+        "a,b,y\n" + _rows(60, lambda i: f"{100000 + (i * 7919) % 1000},{i % 7 / 7},{i % 3}"),
+        ["at step 0", "column 'a' reaches 1.01e+05", "data.standardize=true", "does not help"],
+    ),
 }
 # name → (array, words the message must hold)
 FAILING_NPY = {
@@ -156,6 +161,27 @@ def test_values_of_1e30_train_when_standardised(working_files):
 def test_more_clusters_than_distinct_points_reports_those_found(working_files):
     metrics = working_files["fewer_distinct_points_than_clusters"]
     assert metrics["n_clusters"] == 3 and metrics["silhouette"] is not None
+
+
+def test_identical_rows_stay_one_cluster_through_a_tsne_map(genclust, tmp_path):
+    """t-SNE spreads identical codes apart; k-means must not then find 3 clusters in them."""
+    (tmp_path / "same.csv").write_text("a,b,y\n" + _rows(60, lambda i: f"1.5,2.5,{i % 3}"))
+    run = tmp_path / "run"
+    result = genclust(
+        "train",
+        "data=csv",
+        "data.path=same.csv",
+        "data.label_column=y",
+        f"hydra.run.dir={run}",
+        "+cluster.manifold.params.early_exaggeration_iter=10",  # a short t-SNE does the same
+        "cluster.manifold.params.n_iter=10",
+        *TINY,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    metrics = json.loads((run / METRICS_FILE).read_text())
+    assert metrics["clustered"] == "tsne" and metrics["n_clusters"] == 1
+    assert metrics["silhouette"] is None
+    assert "the 60 codes hold only 1 distinct points" in (run / "train.log").read_text()
 
 
 def test_batch_larger_than_data_and_dbscan_all_noise(genclust, tmp_path):

@@ -206,11 +206,7 @@ def test_a_real_sweep_is_named_by_its_overrides_and_compared_in_hparams(tmp_path
     quick.append("cluster/manifold=none")
     main(["train", "-m", "model=ae,vae", *quick, f"hydra.sweep.dir={sweep}"])
     names = sorted(path.name for path in sweep.iterdir() if path.is_dir())
-    assert names == [
-        f"{n}_cluster_manifold=none,data.n_samples=100,data=blobs,embed=none,model={model},"
-        "trainer.max_epochs=1"
-        for n, model in enumerate(["ae", "vae"])
-    ]
+    assert names == ["0_model=ae", "1_model=vae"]  # the swept key only: what tells them apart
     client = tensorboard_client(sweep)
     experiment = hparams_experiment(client)
     infos = experiment["hparamInfos"]

@@ -3,7 +3,9 @@
 Only Hydra, OmegaConf and pydantic are loaded until the configuration is known to be valid:
 a typo costs a fraction of a second. The command's own module (torch, Lightning,
 scikit-learn) is imported when its work starts. Every configuration error, whether Hydra or
-genclust finds it, ends in one ``genclust: error:`` line and exit status 2.
+genclust finds it, ends in one ``genclust: error:`` line and exit status 2, and so does an
+output location that cannot be written (full, read-only). SIGTERM ends a command with one
+``genclust: terminated`` line and exit status 143 (commands/termination.py).
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from genclust.commands.termination import Terminated, sigterm_raises_terminated
 from genclust.config.explain import explain_hydra_error
 from genclust.config.help import command_help
 from genclust.config.load import load, validate
-from genclust.config.overrides import prepare_overrides
+from genclust.config.overrides import name_members_by_what_varies, prepare_overrides
 from genclust.config.resolvers import register_resolvers, start_new_run
 from genclust.errors import EXIT_USER_ERROR, UserError, exit_with_user_error
-from genclust.rundir.files import write_json
-from genclust.rundir.names import FAILED_FILE
+from genclust.rundir.files import CannotWrite, cannot_write, write_json
+from genclust.rundir.lock import RunInUse, is_first_process
+from genclust.rundir.names import FAILED_FILE, METRICS_FILE
 
 CONFIG_PATH = "pkg://genclust.conf"
 
@@ -83,13 +87,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         _run_hydra_command(command, rest)
     except UserError as error:
         exit_with_user_error(error)
+    except Terminated as terminated:
+        if is_first_process():  # DDP workers stop alike; one message is enough
+            print(f"genclust: {terminated.message}", file=sys.stderr)
+        raise
 
 
 def _run_hydra_command(command: str, arguments: list[str]) -> None:
     start_new_run()
     flags, overrides = _split_flags(arguments)
     overrides = prepare_overrides(command, overrides)
-    if not any(flag in _MULTIRUN_FLAGS or flag in _FLAGS_WITH_VALUE for flag in flags):
+    if any(flag in _MULTIRUN_FLAGS for flag in flags):
+        overrides.append(name_members_by_what_varies(overrides))
+    elif not any(flag in _FLAGS_WITH_VALUE for flag in flags):
         load(command, overrides)  # one run: the whole config is checked before anything
     resume = [text.split("=", 1)[1] for text in overrides if text.startswith("resume=")]
     if command == "train" and resume:  # back into the run's own dir; keep its saved .hydra/
@@ -103,9 +113,12 @@ def _run_hydra_command(command: str, arguments: list[str]) -> None:
     sys.argv = [sys.argv[0], *flags, *overrides]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing and exiting 1
     try:
-        app()
+        with sigterm_raises_terminated():
+            app()
     except (HydraException, OmegaConfBaseException) as error:
         raise explain_hydra_error(error) from None
+    except OSError as error:  # Hydra could not make the run dir or write its config or log
+        raise cannot_write(error.filename or "the output dir", error) from None
     finally:
         sys.argv = argv
         _restore_environment("HYDRA_FULL_ERROR", full_error)
@@ -143,14 +156,28 @@ class _Job:
         sys.argv = _argv_for_workers
         hydra_config = HydraConfig.get()
         out_dir = Path(hydra_config.runtime.output_dir)
+        overrides = list(hydra_config.overrides.task)
+        multirun = hydra_config.mode == RunMode.MULTIRUN
         try:
             config = validate(self.command, cfg)
             module = importlib.import_module(f"genclust.commands.{self.command}")
             result = module.run(config, out_dir)
+        except Terminated as terminated:
+            where = [terminated.detail]
+            if multirun:  # the later members would be stopped just the same: stop the sweep
+                where.append(_sweep_progress(Path(hydra_config.sweep.dir).resolve(), out_dir))
+            terminated.message = _termination_message(self.command, out_dir, where)
+            if is_first_process():
+                _record_failure(out_dir, terminated.message, terminated, overrides)
+            raise
         except Exception as error:
-            _record_failure(out_dir, error, list(hydra_config.overrides.task))
-            if hydra_config.mode == RunMode.MULTIRUN:
-                reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
+            if isinstance(error, OSError):  # what no write_atomic saw, e.g. TensorBoard's files
+                reason = error.strerror or str(error)
+                error = UserError(f"{error.filename or out_dir}: {reason}")
+            reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
+            if not isinstance(error, RunInUse):  # that run's dir belongs to another process
+                _record_failure(out_dir, reason, error, overrides)
+            if multirun:
                 print(f"genclust: run {hydra_config.job.num} failed: {reason}", file=sys.stderr)
             else:
                 self.failure = error
@@ -159,12 +186,32 @@ class _Job:
         return result.get(objective) if objective else result  # what a sweeper optimises
 
 
-def _record_failure(out_dir: Path, error: Exception, overrides: list[str]) -> None:
+def _record_failure(out_dir: Path, reason: str, error: BaseException, overrides: list[str]) -> None:
     """failed.json in the run's dir: the reason (the user's message, else the traceback)."""
-    reason = str(error) if isinstance(error, UserError) else traceback.format_exc()
-    write_json(
-        out_dir / FAILED_FILE,
-        {"error": reason, "type": type(error).__name__, "overrides": overrides},
+    try:
+        write_json(
+            out_dir / FAILED_FILE,
+            {"error": reason, "type": type(error).__name__, "overrides": overrides},
+        )
+    except CannotWrite:  # the disk is full or read-only: the message on stderr must do
+        pass
+
+
+def _termination_message(command: str, out_dir: Path, where: list[str]) -> str:
+    stopped = " ".join(["terminated by SIGTERM", *filter(None, where)])
+    if command == "train":
+        return f"{stopped}; continue with: genclust train resume={out_dir}"
+    return f"{stopped}; {out_dir} holds no finished result"
+
+
+def _sweep_progress(sweep_dir: Path, stopped: Path) -> str:
+    """Where a sweep stopped: its member, and how many members had finished or failed."""
+    members = [path for path in sweep_dir.iterdir() if path.is_dir() and path != stopped]
+    finished = sum((path / METRICS_FILE).is_file() for path in members)
+    failed = sum((path / FAILED_FILE).is_file() for path in members)
+    return (
+        f"of sweep member {stopped.name} ({sweep_dir}: {finished} member"
+        f"{'s' if finished != 1 else ''} had finished, {failed} failed, no later one started)"
     )
 
 

@@ -121,13 +121,18 @@ def check_cluster_count(n_clusters: int, n_samples: int | None = None) -> None:
         )
 
 
-def fit_predict(estimator: BaseEstimator, z: np.ndarray) -> np.ndarray:
-    """Cluster labels (int64, -1 for noise) of the rows of ``z``; data problems → UserError."""
+def fit_predict(
+    estimator: BaseEstimator, z: np.ndarray, manifold_of: np.ndarray | None = None
+) -> np.ndarray:
+    """Cluster labels (int64, -1 for noise) of the rows of ``z``; data problems → UserError.
+
+    ``manifold_of``: the codes whose t-SNE/UMAP map ``z`` is. A map spreads identical codes
+    apart, so when the codes hold fewer distinct points than the clusters asked for, each
+    distinct code is one cluster instead: the most clusters the codes can honestly hold.
+    """
     z = np.asarray(z)
     if z.ndim != 2 or len(z) == 0:
         raise UserError(f"latent codes must be a non-empty (n, d) array, got shape {z.shape}")
-    if not np.isfinite(z).all():
-        raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
     name = type(estimator).__name__
     asked = None
     for spec in CLUSTERERS.values():
@@ -135,6 +140,20 @@ def fit_predict(estimator: BaseEstimator, z: np.ndarray) -> np.ndarray:
             asked = estimator.get_params()[spec.count_param]
             if asked is not None:
                 check_cluster_count(asked, len(z))
+    if asked is not None and manifold_of is not None:
+        distinct, labels = np.unique(manifold_of, axis=0, return_inverse=True)
+        if len(distinct) < asked:
+            log.warning(
+                "the %d codes hold only %d distinct points, fewer than the %d clusters asked "
+                "for: each distinct code is one cluster (clustering their map would split "
+                "identical codes)",
+                len(manifold_of),
+                len(distinct),
+                asked,
+            )
+            return labels.reshape(-1).astype(np.int64)
+    if not np.isfinite(z).all():  # after the above: a t-SNE of identical codes can be NaN
+        raise UserError("latent codes contain NaN or inf: training diverged (try a lower lr)")
     try:
         with warnings.catch_warnings():  # said below, more plainly
             warnings.filterwarnings("ignore", "Number of distinct clusters", ConvergenceWarning)

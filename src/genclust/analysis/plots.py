@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from genclust.analysis.metrics import NOISE_LABEL  # noqa: E402
+from genclust.rundir.files import write_atomic  # noqa: E402
 
 MAX_LEGEND_GROUPS = 20  # above this a legend is unreadable; a colour bar is used instead
 NOISE_COLOUR = "0.8"
@@ -152,16 +152,14 @@ def publish_figure(fig: Figure, path: str | os.PathLike, tag: str, writer: Any =
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> None:
-    """Write fig as PNG atomically (temp file in the same folder, then rename) and close it."""
+    """Write fig as PNG atomically (rundir.files.write_atomic) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     try:
-        with os.fdopen(handle, "wb") as file:
-            fig.savefig(file, format="png", dpi=120, bbox_inches="tight")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        write_atomic(
+            path,
+            lambda file: fig.savefig(file, format="png", dpi=120, bbox_inches="tight"),
+            binary=True,
+        )
     finally:
         plt.close(fig)

@@ -142,7 +142,8 @@ def analyse_codes(
         if plan.uses_model_clusters:
             clusters = model_clusters
         else:
-            clusters = fit_predict(plan.clusterer, features)
+            codes = None if plan.manifold_method == "none" else z[fitted]
+            clusters = fit_predict(plan.clusterer, features, manifold_of=codes)
         if len(fitted) < len(z):
             clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
     with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds

@@ -21,6 +21,7 @@ from genclust.errors import UserError
 from genclust.models import load_trained_model
 from genclust.models.encode import encode_and_assign
 from genclust.rundir.finished import DATAMODULE_STATE, Codes, FinishedRun
+from genclust.rundir.lock import is_training
 from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
 
 
@@ -59,6 +60,8 @@ def _saved_or_recomputed_codes(run: FinishedRun, trained: TrainConfig) -> Codes:
     except UserError:
         if not (run.path / CHECKPOINT_DIR).is_dir():
             raise
+    if is_training(run.path):
+        raise UserError(f"{run.path} is still training; cluster it again once it has finished")
     checkpoint = run.checkpoint()  # the run died in its analysis stage: encode again
     scaling = checkpoint.get(DATAMODULE_STATE, {}).get("scaling")
     datamodule = build_datamodule(trained.data, trained.seed, scaling=scaling)

@@ -26,7 +26,7 @@ from genclust.data import build_datamodule
 from genclust.errors import UserError
 from genclust.models import load_trained_model
 from genclust.models.encode import assign_all, encode_all
-from genclust.rundir.files import write_atomic, write_json
+from genclust.rundir.files import write_atomic, write_json, write_npy
 from genclust.rundir.finished import DATAMODULE_STATE, FinishedRun
 from genclust.rundir.names import (
     CHECKPOINT_FILE,
@@ -64,7 +64,7 @@ def run(config: PredictConfig, out_dir: Path) -> dict[str, Any]:
     else:
         clusters, rule = _assign(clusterer, z, clustering_dir, config.neighbors)
 
-    np.save(out_dir / PREDICTIONS_NPY, clusters)
+    write_npy(out_dir / PREDICTIONS_NPY, clusters)
     rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
     write_atomic(out_dir / PREDICTIONS_CSV, lambda stream: stream.write("row,cluster\n" + rows))
     summary = {"n_samples": int(len(z)), "assigned_by": rule, "clustering": str(clustering_dir)}

@@ -10,30 +10,45 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from genclust.analysis.gallery import PER_ROW, SAMPLES_TAG, gallery_figure, row_label
 from genclust.analysis.metrics import match_clusters
 from genclust.analysis.plots import publish_figure
 from genclust.analysis.stage import analyse_codes, format_metrics_table
 from genclust.commands.prepare import prepare_run
+from genclust.commands.termination import Terminated
 from genclust.commands.training import build_logger, build_trainer
 from genclust.config.commands import TrainConfig
 from genclust.config.load import validate
-from genclust.models.base import EPOCH_SUFFIX
+from genclust.data import ArrayDataModule
+from genclust.errors import UserError
+from genclust.models.base import EPOCH_SUFFIX, NonFiniteLossError
 from genclust.models.encode import encode_and_assign
 from genclust.rundir.finished import FinishedRun
-from genclust.rundir.names import CHECKPOINT_FILE, CLUSTER_SAMPLES_FIGURE
+from genclust.rundir.lock import training_lock
+from genclust.rundir.names import CLUSTER_SAMPLES_FIGURE, METRICS_FILE
 
 log = logging.getLogger(__name__)
+
+# Unstandardised inputs beyond this magnitude can overflow a network's first step: a VAE on
+# two columns of std 300 had an infinite loss at step 0, of std 100 it trained.
+LARGEST_RAW_SCALE = 100.0
 
 
 def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     """Run one experiment; return its metrics.
 
     With ``resume=<run dir>`` the run's own saved config is used instead, and training goes on
-    from the run's last checkpoint, in that directory.
+    from the run's last checkpoint, in that directory. The run dir is locked meanwhile: a
+    second ``resume=`` of it is refused while this process lives.
     """
-    config, checkpoint = _resumed(config) if config.resume else (config, None)
+    with training_lock(run_dir):
+        config, checkpoint = _resumed(config) if config.resume else (config, None)
+        return _train(config, run_dir, checkpoint)
+
+
+def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[str, Any]:
     pl.seed_everything(config.seed, workers=True, verbose=False)
     prepared = prepare_run(config)  # reads the data: the checks that need it come first
     datamodule, model = prepared.datamodule, prepared.model
@@ -43,7 +58,12 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
     )
 
     started = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+    except SIGTERMException:  # Lightning stopped after the batch it was training
+        raise Terminated(f"in epoch {trainer.current_epoch}") from None
+    except NonFiniteLossError as error:
+        raise _with_likely_cause(error, datamodule) from None
     train_seconds = round(time.perf_counter() - started, 3)
     if not trainer.is_global_zero:
         return {}
@@ -76,18 +96,20 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
 
 
 def _resumed(config: TrainConfig) -> tuple[TrainConfig, Path | None]:
-    """The config of the run ``config.resume`` names, and its last checkpoint (if any)."""
-    run = FinishedRun.open(config.resume)  # unfinished: the config check made sure
-    checkpoint = run.path / CHECKPOINT_FILE
-    checkpoint = checkpoint if checkpoint.is_file() else None  # killed before epoch 1 ended
+    """The config of the run ``config.resume`` names, and the checkpoint to go on from."""
+    run = FinishedRun.open(config.resume)
+    if (run.path / METRICS_FILE).is_file():  # it finished since the config was checked
+        raise UserError(f"resume: {run.path} has finished; cluster it again with genclust cluster")
+    checkpoint = run.resume_checkpoint()  # None: killed before its first epoch ended
     log.info("resuming %s from %s", run.path, checkpoint or "the start")
     return validate("train", run.config), checkpoint
 
 
 def _images(datamodule) -> np.ndarray | None:
-    """The samples as (n, C, H, W) images, as read (not standardised); None for other data."""
-    shape = datamodule.image_shape
-    return None if shape is None else datamodule.data.x.reshape(-1, *shape)
+    """The samples as (n, C, H, W) images, as read (not standardised); None for other data
+    and for data read through a memory map (a gallery would read it all)."""
+    shape, x = datamodule.image_shape, datamodule.data.x
+    return None if shape is None or not isinstance(x, np.ndarray) else x.reshape(-1, *shape)
 
 
 def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, config) -> None:
@@ -110,6 +132,25 @@ def _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, confi
     )
     writer = None if logger is None else logger.experiment
     publish_figure(figure, run_dir / CLUSTER_SAMPLES_FIGURE, SAMPLES_TAG, writer)
+
+
+def _with_likely_cause(error: NonFiniteLossError, datamodule: ArrayDataModule) -> UserError:
+    """The non-finite-loss error, naming the data's scale when that is the likely cause."""
+    if datamodule.standardize:
+        return error
+    summary = datamodule.data.summary  # per-feature range, from the one pass over the data
+    largest = np.maximum(np.abs(summary.minimum), np.abs(summary.maximum)).reshape(-1)
+    feature = int(largest.argmax())
+    if float(largest[feature]) <= LARGEST_RAW_SCALE:
+        return error
+    names = datamodule.data.feature_names
+    where = f"column {names[feature]!r}" if names else f"feature {feature} (0-based, flattened)"
+    what = str(error).split(";")[0]  # the loss, its value, step and epoch
+    return UserError(
+        f"{what}: the data is not standardised (data.standardize=false) and {where} reaches "
+        f"{float(largest[feature]):.3g}, far from the unit scale a network starts from; set "
+        "data.standardize=true (a lower model.lr does not help with this)"
+    )
 
 
 def _final_epoch_losses(trainer: pl.Trainer) -> dict[str, float]:

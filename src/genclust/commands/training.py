@@ -7,9 +7,11 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.plugins.environments import SLURMEnvironment
 from pytorch_lightning.utilities import rank_zero_only
 
-from genclust.commands.interruption import InterruptionReport
+from genclust.commands.checkpoints import AtomicCheckpointIO
+from genclust.commands.interruption import InterruptionReport, StopOnSigterm
 from genclust.config.analysis import LoggerOptions
 from genclust.config.trainer import TrainerOptions
 from genclust.errors import UserError
@@ -47,12 +49,13 @@ def build_trainer(
     if find_unused_parameters and options.strategy == "ddp":
         arguments["strategy"] = "ddp_find_unused_parameters_true"
     callbacks = [
-        # After every epoch; Lightning writes checkpoints atomically (write, then rename).
+        # After every epoch, written by AtomicCheckpointIO (beside last.ckpt, then renamed).
         ModelCheckpoint(
             dirpath=run_dir / CHECKPOINT_DIR,
             filename=CHECKPOINT_FILE.stem,  # one file, replaced after each epoch
             enable_version_counter=False,
         ),
+        StopOnSigterm(),
         InterruptionReport(),
     ]
     if options.enable_progress_bar:
@@ -64,7 +67,18 @@ def build_trainer(
             **arguments,
             logger=logger if logger is not None else False,
             callbacks=callbacks,
+            plugins=_plugins(),
             default_root_dir=run_dir,
         )
     except Exception as error:  # Lightning rejects impossible settings (e.g. gpu without one)
         raise UserError(f"trainer: {error}") from None
+
+
+def _plugins() -> list:
+    plugins: list = [AtomicCheckpointIO()]
+    if SLURMEnvironment.detect():
+        # Lightning's auto-requeue (a checkpoint and `scontrol requeue` on SIGUSR1) would start
+        # the job's command again, and `genclust train` makes a new run dir, so it would train
+        # from scratch. Off: SIGTERM stops the run with its resume command (termination.py).
+        plugins.append(SLURMEnvironment(auto_requeue=False))
+    return plugins

@@ -119,6 +119,25 @@ def _quoted(text: str) -> str:
     return "'" + escaped.replace("'", "\\'") + "'"
 
 
+def name_members_by_what_varies(overrides: Sequence[str]) -> str:
+    """The override that names a sweep's members by the keys it sweeps only.
+
+    Hydra names a member by all its overrides (``hydra.job.override_dirname``); the keys set to
+    one value for the whole sweep say nothing about the member, so they are left out, as is
+    ``run`` (a re-analysed run's path).
+
+    >>> name_members_by_what_varies(["model=ae,vae", "data=blobs", "+cluster.params.tol=1"])
+    'hydra.job.config.override_dirname.exclude_keys=[cluster.params.tol,data,run]'
+    >>> name_members_by_what_varies(["seed=0", "seed=1,2"])  # the last one counts: swept
+    'hydra.job.config.override_dirname.exclude_keys=[run]'
+    """
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    swept = {override.key_or_group for override in parsed if override.is_sweep_override()}
+    constant = {override.key_or_group for override in parsed} - swept
+    keys = ",".join(sorted({key for key in constant if not key.startswith("hydra")} | {"run"}))
+    return f"hydra.job.config.override_dirname.exclude_keys=[{keys}]"
+
+
 @cache
 def config_groups() -> dict[str, list[str]]:
     """Each config group of conf/ (``cluster/manifold`` included) → its option names."""

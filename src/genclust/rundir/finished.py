@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,15 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from genclust.errors import UserError
-from genclust.rundir.names import CHECKPOINT_FILE, CONFIG_FILE, LATENTS_FILE, MODEL_CLUSTERS_KEY
+from genclust.rundir.names import (
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    LATENTS_FILE,
+    MODEL_CLUSTERS_KEY,
+    PREVIOUS_CHECKPOINT_FILE,
+)
+
+log = logging.getLogger(__name__)
 
 DATAMODULE_STATE = "ArrayDataModule"  # Lightning stores datamodule.state_dict() under its name
 
@@ -66,18 +76,48 @@ class FinishedRun:
 
     def checkpoint(self) -> dict[str, Any]:
         """The run's last Lightning checkpoint, loaded on the CPU."""
-        import torch  # only here: the rest of a run dir is read without it
-
         path = self.path / CHECKPOINT_FILE
         if not path.is_file():
             raise UserError(f"{self.path} has no checkpoint at {CHECKPOINT_FILE}")
+        return _load_checkpoint(path)
+
+    def resume_checkpoint(self) -> Path | None:
+        """The checkpoint a resumed run goes on from: last.ckpt or, when that is damaged (or
+        gone in a crash between two renames), previous.ckpt, which becomes last.ckpt again.
+        None when the run has neither (killed before its first epoch ended); UserError when
+        neither can be read."""
+        last, previous = self.path / CHECKPOINT_FILE, self.path / PREVIOUS_CHECKPOINT_FILE
+        if not last.is_file() and not previous.is_file():
+            return None
+        damage = f"{last} is missing"
+        if last.is_file():
+            try:
+                _load_checkpoint(last)
+                return last
+            except UserError as error:
+                if not previous.is_file():
+                    raise
+                damage = str(error)
         try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # a foreign file can fail anywhere in torch's unpickler
-            raise UserError(
-                f"{path} is truncated or not a checkpoint ({type(error).__name__}); "
-                "train the run again or restore the file"
-            ) from None
-        if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-            raise UserError(f"{path} is not a Lightning checkpoint of a genclust model")
-        return checkpoint
+            _load_checkpoint(previous)
+        except UserError as error:
+            raise UserError(f"{damage}; and {error}") from None
+        log.warning("%s; resuming from %s, one epoch earlier", damage, previous)
+        os.replace(previous, last)  # the damaged file goes; the good one is last.ckpt again
+        return last
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """A Lightning checkpoint of a genclust model, loaded on the CPU; UserError if damaged."""
+    import torch  # only here: the rest of a run dir is read without it
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a foreign file can fail anywhere in torch's unpickler
+        raise UserError(
+            f"{path} is truncated or not a checkpoint ({type(error).__name__}); "
+            "train the run again or restore the file"
+        ) from None
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise UserError(f"{path} is not a Lightning checkpoint of a genclust model")
+    return checkpoint

@@ -12,6 +12,9 @@ from pathlib import Path
 CONFIG_FILE = Path(".hydra") / "config.yaml"  # the composed config Hydra saved
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = Path(CHECKPOINT_DIR) / "last.ckpt"
+# The checkpoint last.ckpt replaced: what resume= falls back to when last.ckpt is damaged.
+PREVIOUS_CHECKPOINT_FILE = Path(CHECKPOINT_DIR) / "previous.ckpt"
+LOCK_FILE = "train.lock"  # held (flock) by the process training the run
 METRICS_FILE = "metrics.json"
 LATENTS_FILE = "latents.npz"
 CLUSTERER_FILE = "clusterer.joblib"  # the fitted estimator, for genclust predict
