@@ -71,7 +71,7 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
         model_clusters=model_clusters,
         images=images,
     )
-    print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
+    log.info("run dir: %s\n%s", run_dir, format_metrics_table(metrics))  # the console and train.log
     return metrics
 
 
