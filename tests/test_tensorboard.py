@@ -16,6 +16,7 @@ from genclust.analysis.hparams import (
     EXPERIMENT_FILE,
     HPARAMS_METRICS,
     hparam_values,
+    read_session,
     write_experiment,
     write_session,
 )
@@ -168,6 +169,18 @@ def test_a_new_summary_replaces_the_folder_s_earlier_one(tmp_path):
     assert write_experiment(tmp_path) == 2
     assert [path.name for path in tmp_path.glob("*tfevents*")] == [EXPERIMENT_FILE]
     assert _differing(tensorboard_client(tmp_path)) == ["model.name"]
+
+
+def test_a_run_still_writing_or_damaged_is_read_as_far_as_it_goes(tmp_path):
+    run = tmp_path / "run"
+    _write_run(run, _config("vae", 4), _scores(4))
+    (events,) = run.glob("*tfevents*")
+    with events.open("ab") as file:
+        file.write(b"\x40\x00\x00\x00\x00\x00\x00\x00" + b"\x00" * 20)  # a record cut short
+    (run / "events.out.tfevents.2.damaged").write_bytes(b"\x08" * 12 + b"cluster/acc")
+    session, tags = read_session(run)
+    assert session["seed"].string_value == "4" and session["model.name"].string_value == "vae"
+    assert tags == set(METRIC_TAGS) | {"cluster/noise_fraction"}
 
 
 def test_a_sweep_whose_members_agree_keeps_every_setting_as_a_column(tmp_path):

@@ -26,13 +26,14 @@ data server (the default when installed) keeps runs in a hash map, so its pick i
 from __future__ import annotations
 
 import os
+import struct
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from google.protobuf import struct_pb2
-from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
@@ -154,16 +155,35 @@ def read_session(run_dir: Path) -> tuple[dict[str, struct_pb2.Value] | None, set
     session, tags = None, set()
     wanted = (metadata.SESSION_START_INFO_TAG.encode(), METRIC_TAG_PREFIX.encode())
     for path in sorted(run_dir.glob(f"*{EVENT_FILE_MARK}*")):
-        for record in RawEventFileLoader(str(path)).Load():
+        for record in _records(path):
             if not any(mark in record for mark in wanted):
                 continue
-            for value in event_pb2.Event.FromString(record).summary.value:
+            try:
+                event = event_pb2.Event.FromString(record)
+            except DecodeError:  # a damaged record: the others still count
+                continue
+            for value in event.summary.value:
                 if value.tag.startswith(METRIC_TAG_PREFIX):
                     tags.add(value.tag)
                 elif value.tag == metadata.SESSION_START_INFO_TAG:
                     content = value.metadata.plugin_data.content
                     session = dict(metadata.parse_session_start_info_plugin_data(content).hparams)
     return session, tags
+
+
+def _records(path: Path) -> Iterator[bytes]:
+    """The records of an event file (TFRecord: length, its checksum, data, the data's checksum)
+    without checking the checksums, which in pure Python would take most of the time; a record
+    cut short (a run still writing) or damaged ends the file."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        while len(header := file.read(12)) == 12:
+            (length,) = struct.unpack("<Q", header[:8])
+            if length + 4 > size - file.tell():
+                return
+            data = file.read(length)
+            file.seek(4, os.SEEK_CUR)
+            yield data
 
 
 def _event_dirs(directory: Path) -> set[Path]:
