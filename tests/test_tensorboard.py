@@ -162,6 +162,28 @@ def test_outputs_as_a_whole_get_their_own_columns_and_each_sweep_keeps_its_own(t
     assert _differing(tensorboard_client(by_data)) == ["data.name"]
 
 
+def test_settings_that_follow_from_a_group_choice_are_columns_but_not_marked_differing(tmp_path):
+    """`-m model=ae,gan` then a run of the GAN with another lr: the GAN's file sets another lr
+    than the AE's, which does not make lr a swept setting; two GANs that differ in it do."""
+    for number, model in enumerate(("ae", "gan")):
+        config = _config(model, 0)
+        config["model"]["lr"] = 0.0002 if model == "gan" else 0.001
+        config["cluster"]["manifold"] = {"method": "tsne", "params": {"perplexity": 30}}
+        _write_run(tmp_path / "sweep" / str(number), config, _scores(0))
+    write_experiment(tmp_path / "sweep")
+    infos = hparams_experiment(tensorboard_client(tmp_path / "sweep"))["hparamInfos"]
+    assert [info["name"] for info in infos if info["differs"]] == ["model.name"]
+    assert "model.lr" in {info["name"] for info in infos}  # a column all the same
+
+    config = _config("gan", 0)
+    config["model"]["lr"] = 0.001
+    config["cluster"]["manifold"] = {"method": "tsne", "params": {"perplexity": 50}}
+    _write_run(tmp_path / "single", config, _scores(0))
+    write_experiment(tmp_path)
+    differing = _differing(tensorboard_client(tmp_path))
+    assert differing == ["cluster.manifold.params.perplexity", "model.lr", "model.name"]
+
+
 def test_a_new_summary_replaces_the_folder_s_earlier_one(tmp_path):
     _write_run(tmp_path / "a", _config("ae", 0), _scores(0))
     write_experiment(tmp_path)

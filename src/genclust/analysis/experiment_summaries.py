@@ -6,6 +6,10 @@ imported only once a run or a sweep has ended. The summary over ``logdir`` is re
 each single run and each sweep, so it always covers every run there; one over a sweep, once the
 sweep has ended. TensorBoard reads a summary when it loads a run: restart it to see new columns
 (new rows come in by themselves).
+
+``logdir`` holds the sweeps' summaries too, and only TensorBoard's Python loader is sure to pick
+the one in the logdir itself (analysis/hparams.py): hence ``--load_fast=false`` in the command
+printed for it.
 """
 
 from __future__ import annotations
@@ -42,17 +46,17 @@ class WriteExperimentSummaries(SweepMembers):
         # The logdir's first: a TensorBoard already open on it then meets it before the sweep's.
         self._write_logdir(sweep_dirs)
         for sweep_dir in sweep_dirs:
-            _write(sweep_dir)
+            _write(sweep_dir, f"tensorboard --logdir {sweep_dir}")
 
     def _write_logdir(self, changed: list[Path]) -> None:
         logdir = self.logdir.resolve()
         if any(path.resolve().is_relative_to(logdir) for path in changed):
-            _write(logdir)
+            _write(logdir, f"tensorboard --logdir {logdir} --load_fast=false")
 
 
-def _write(directory: Path) -> None:
+def _write(directory: Path, command: str) -> None:
     from genclust.analysis.hparams import write_experiment
 
     sessions = write_experiment(directory)
     if sessions:
-        log.info("HPARAMS: %d runs compared in %s", sessions, directory)
+        log.info("HPARAMS of %d runs: %s", sessions, command)

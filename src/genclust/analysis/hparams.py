@@ -10,12 +10,13 @@ ones first, and the first five metrics.
 So a run writes only its session (its settings, and its status at the end) and its metric
 scalars; a folder of runs to compare gets one experiment summary over every session below it,
 in its own root (``write_experiment``): as columns, the settings that tell the runs apart
-(those whose values differ, marked ``differs``, and those only some runs have), and
-HPARAMS_METRICS as the metric columns, in order. Settings every run shares are no columns
-there (a column of one value says nothing, and would take one of the five default columns);
-each row still carries them, and so does each run's .hydra/config.yaml.
-The hparams plugin shows a number with five significant digits (seed 0 as ``0.0000``), so
-integers are written as strings.
+(those whose values differ, and those only some runs have), and HPARAMS_METRICS as the metric
+columns, in order. A setting is marked ``differs`` only when runs that chose the same option
+of its config group differ in it: ``-m model=ae,gan`` marks model.name, not the learning rate
+each model's file sets, so the five default columns go to what was swept. Settings every run
+shares are no columns there (a column of one value says nothing); each row still carries them,
+and so does each run's .hydra/config.yaml. The hparams plugin shows a number with five
+significant digits (seed 0 as ``0.0000``), so integers are written as strings.
 
 Which summary is "first" when a folder holds several (a sweep's inside outputs/) depends on
 the data provider: TensorBoard's Python loader (``--load_fast=false``) lists runs in the order
@@ -49,6 +50,7 @@ METRIC_TAG_PREFIX = "cluster/"  # scalar tag of each metric: cluster/acc, ...
 EVENT_FILE_MARK = "tfevents"  # TensorBoard reads every file whose name holds it
 # A folder's experiment summary: one fixed name, replaced whole when the folder's runs change.
 EXPERIMENT_FILE = "events.out.tfevents.hparams"
+CHOICE_KEYS = ("name", "method")  # what names the chosen option of a config group: model.name
 
 
 def metric_tag(name: str) -> str:
@@ -97,16 +99,19 @@ def write_session(
 def experiment_summary(
     sessions: Iterable[Mapping[str, struct_pb2.Value]], metric_tags: Iterable[str]
 ) -> summary_pb2.Summary:
-    """The experiment summary over ``sessions`` (each a run's settings): the settings that
-    differ between sessions (``differs``) or that only some sessions have (all settings if
-    none do), and the HPARAMS_METRICS found in ``metric_tags`` as metrics, in that order."""
+    """The experiment summary over ``sessions`` (each a run's settings): as columns, the settings
+    whose values differ between sessions or that only some sessions have (all settings if none
+    do), those that were chosen to differ marked ``differs`` (``_chosen_to_differ``); and the
+    HPARAMS_METRICS found in ``metric_tags`` as metrics, in that order."""
     sessions = list(sessions)
-    by_name: dict[str, list[struct_pb2.Value]] = {}
-    for session in sessions:
-        for name, value in session.items():
-            by_name.setdefault(name, []).append(value)
-    infos = [_hparam_info(name, by_name[name]) for name in sorted(by_name)]
-    apart = [i for i in infos if i.differs or len(by_name[i.name]) < len(sessions)]
+    names = sorted({name for session in sessions for name in session})
+    infos, apart = [], []
+    for name in names:
+        values = [session[name] for session in sessions if name in session]
+        info = _hparam_info(name, values, _chosen_to_differ(name, sessions, names))
+        infos.append(info)
+        if len({_text(value) for value in values}) > 1 or len(values) < len(sessions):
+            apart.append(info)
     found = set(metric_tags)
     experiment = api_pb2.Experiment(
         hparam_infos=apart or infos,
@@ -118,6 +123,34 @@ def experiment_summary(
         time_created_secs=time.time(),
     )
     return _summary(metadata.EXPERIMENT_TAG, experiment=experiment)
+
+
+def _chosen_to_differ(
+    name: str, sessions: Sequence[Mapping[str, struct_pb2.Value]], names: Sequence[str]
+) -> bool:
+    """Whether setting ``name`` takes several values among sessions that chose the same option
+    of its config group: ``model.lr`` differs between model=ae and model=gan only because their
+    files set it, so it does not count, unless two runs of one model differ in it too."""
+    choice = _choice_key(name, names)
+    by_option: dict[str, set[str]] = {}
+    for session in sessions:
+        if name in session:
+            option = _text(session[choice]) if choice in session else ""
+            by_option.setdefault(option, set()).add(_text(session[name]))
+    return any(len(values) > 1 for values in by_option.values())
+
+
+def _choice_key(name: str, names: Sequence[str]) -> str | None:
+    """The setting that names the option of the config group ``name`` is part of, if any:
+    ``cluster.params.n_init`` → ``cluster.name``, ``cluster.manifold.params.perplexity`` →
+    ``cluster.manifold.method``, ``cluster.manifold.method`` → ``cluster.name``."""
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        section = ".".join(parts[:end])
+        for key in CHOICE_KEYS:
+            if (candidate := f"{section}.{key}") != name and candidate in names:
+                return candidate
+    return None
 
 
 def write_experiment(directory: str | Path) -> int:
@@ -201,7 +234,9 @@ def _write_events(file: IO[bytes], events: Sequence[event_pb2.Event]) -> None:
         records.write(event.SerializeToString())
 
 
-def _hparam_info(name: str, values: Sequence[struct_pb2.Value]) -> api_pb2.HParamInfo:
+def _hparam_info(
+    name: str, values: Sequence[struct_pb2.Value], differs: bool
+) -> api_pb2.HParamInfo:
     kinds = {value.WhichOneof("kind") for value in values}
     if kinds == {"number_value"}:
         numbers = [value.number_value for value in values]
@@ -209,7 +244,7 @@ def _hparam_info(name: str, values: Sequence[struct_pb2.Value]) -> api_pb2.HPara
             name=name,
             type=api_pb2.DATA_TYPE_FLOAT64,
             domain_interval=api_pb2.Interval(min_value=min(numbers), max_value=max(numbers)),
-            differs=len(set(numbers)) > 1,
+            differs=differs,
         )
     if kinds == {"bool_value"}:
         flags = sorted({value.bool_value for value in values})
@@ -219,7 +254,7 @@ def _hparam_info(name: str, values: Sequence[struct_pb2.Value]) -> api_pb2.HPara
             domain_discrete=struct_pb2.ListValue(
                 values=[struct_pb2.Value(bool_value=flag) for flag in flags]
             ),
-            differs=len(flags) > 1,
+            differs=differs,
         )
     texts = sorted({_text(value) for value in values})
     return api_pb2.HParamInfo(
@@ -228,7 +263,7 @@ def _hparam_info(name: str, values: Sequence[struct_pb2.Value]) -> api_pb2.HPara
         domain_discrete=struct_pb2.ListValue(
             values=[struct_pb2.Value(string_value=text) for text in texts]
         ),
-        differs=len(texts) > 1,
+        differs=differs,
     )
 
 
