@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
-from sklearn.datasets import make_blobs
+from PIL import Image
+from sklearn.datasets import load_digits, make_blobs
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tests.conftest import options
+from tests.conftest import options, run_genclust
 
 from genclust.analysis.gallery import (
     MAX_ROWS,
@@ -25,7 +26,12 @@ from genclust.analysis.projector import CONFIG_FILE, PROJECTOR_DIR
 from genclust.analysis.stage import EMBEDDING_TAG, analyse_codes, plan_analysis
 from genclust.cli import main
 from genclust.commands.training import RunDirLogger
-from genclust.rundir.names import CLUSTER_MEMBERS_FIGURE, CLUSTER_SAMPLES_FIGURE, EMBEDDING_FIGURE
+from genclust.rundir.names import (
+    CLUSTER_DIR,
+    CLUSTER_MEMBERS_FIGURE,
+    CLUSTER_SAMPLES_FIGURE,
+    EMBEDDING_FIGURE,
+)
 
 
 def _colours(ax) -> dict[str, tuple]:
@@ -156,3 +162,32 @@ def test_vade_run_draws_what_it_generates_from_each_cluster(tmp_path, monkeypatc
     events = EventAccumulator(str(run), size_guidance={"images": 0})
     events.Reload()
     assert {SAMPLES_TAG, MEMBERS_TAG} <= set(events.Tags()["images"])
+
+
+def test_a_reanalysis_of_image_data_draws_the_members_and_the_projector_s_thumbnails(tmp_path):
+    """`genclust cluster` reads the run's images again through its saved data config; when they
+    are gone, it says so and finishes without the pictures."""
+    digits = load_digits()
+    images, labels = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(images, digits.images[:300, None] / 16)  # (300, 1, 8, 8)
+    np.save(labels, digits.target[:300])
+    run = tmp_path / "run"
+    quick = ("cluster/manifold=none", "embed=pca")
+    data = ("data=npy", f"data.path={images}", f"data.labels_path={labels}")
+    trained = run_genclust("train", *data, "trainer.max_epochs=1", *quick,
+                           f"hydra.run.dir={run}", cwd=tmp_path)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-2000:]
+
+    first = run_genclust("cluster", f"run={run}", *quick, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    (analysis,) = (run / CLUSTER_DIR).iterdir()
+    assert (analysis / CLUSTER_MEMBERS_FIGURE).is_file()
+    with Image.open(analysis / PROJECTOR_DIR / "sprite.png") as sprite:
+        assert sprite.size == (18 * 8, 18 * 8)  # 300 thumbnails of 8 × 8 pixels, 18 a row
+
+    images.unlink()
+    second = run_genclust("cluster", f"run={run}", *quick, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "no pictures of the clusters: the run's data cannot be read" in second.stdout
+    (later,) = set((run / CLUSTER_DIR).iterdir()) - {analysis}
+    assert (later / "metrics.json").is_file() and not (later / CLUSTER_MEMBERS_FIGURE).exists()

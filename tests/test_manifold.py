@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from tests.conftest import options
 
+from genclust.analysis import embedding
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import cluster_accuracy
 from genclust.analysis.stage import plan_analysis
@@ -36,12 +39,31 @@ def test_tsne_map_keeps_the_clusters_and_is_seeded(blobs):
     assert cluster_accuracy(y, predicted) > 0.95
 
 
+def test_a_tsne_says_how_far_it_got_and_how_long_it_took(blobs, caplog, monkeypatch):
+    """Progress of both t-SNE phases (early exaggeration, then the rest), counted as one."""
+    monkeypatch.setattr(embedding, "PROGRESS_SECONDS", 0)  # every 50 iterations, here
+    z, _ = blobs
+    params = {"early_exaggeration_iter": 50, "n_iter": 100}
+    with caplog.at_level(logging.INFO):
+        learn_manifold(z, "tsne", 2, seed=0, params=params)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("genclust.")]
+    assert messages[0].startswith("t-SNE of 300 points: affinities in ")
+    assert messages[0].endswith(" s, now 150 iterations")
+    reached = [message.split(",")[0] for message in messages[1:-1]]
+    assert reached == [f"t-SNE: iteration {n} of 150" for n in (50, 100, 150)]
+    assert messages[-1].startswith("manifold: t-SNE of 300 codes to 2-D in ")
+
+
 @pytest.mark.slow  # numba compiles UMAP on first use: ~20 s per fresh environment
-def test_umap_manifold(blobs):
+def test_umap_manifold(blobs, caplog):
     pytest.importorskip("umap")
     z, _ = blobs
-    manifold = learn_manifold(z, "umap", 3, seed=0, params={"n_neighbors": 10, "min_dist": 0.0})
+    with caplog.at_level(logging.INFO):
+        manifold = learn_manifold(z, "umap", 3, seed=0, params={"n_neighbors": 10, "min_dist": 0.0})
     assert manifold.shape == (300, 3) and np.isfinite(manifold).all()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("genclust.")]
+    assert messages[0] == "manifold: UMAP of 300 codes to 3-D ..."
+    assert messages[-1].startswith("manifold: UMAP of 300 codes to 3-D in ")
 
 
 @pytest.mark.parametrize(

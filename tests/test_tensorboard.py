@@ -1,5 +1,5 @@
 """What TensorBoard shows of genclust runs, read back through TensorBoard's own HTTP API:
-HPARAMS of a sweep and of a folder of runs, run names, the Projector."""
+HPARAMS of a sweep, of a folder of runs and of outputs/ as a whole, run names, the Projector."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from tests.tensorboard_api import hparams_experiment, hparams_session_groups, te
 from torch.utils.tensorboard import SummaryWriter
 
 from genclust.analysis.hparams import (
+    EXPERIMENT_FILE,
     HPARAMS_METRICS,
     hparam_values,
+    read_session,
+    write_experiment,
     write_session,
-    write_sweep_experiment,
 )
 from genclust.analysis.projector import CONFIG_FILE, TENSOR_NAME, write_projector
 from genclust.cli import main
@@ -67,7 +69,7 @@ def sweep(tmp_path) -> Path:
     for number, (model, seed) in enumerate(members):
         name = member_dir_name(number, f"model={model},seed={seed}")
         _write_run(sweep / name, _config(model, seed), _scores(seed))
-    assert write_sweep_experiment(sweep) == 4
+    assert write_experiment(sweep) == 4
     return sweep
 
 
@@ -122,10 +124,91 @@ def test_runs_without_a_sweep_summary_are_read_by_inference(tmp_path):
     assert len(hparams_session_groups(client)) == 3
 
 
+def _differing(client) -> list[str]:
+    return [info["name"] for info in hparams_experiment(client)["hparamInfos"] if info["differs"]]
+
+
+def test_outputs_as_a_whole_get_their_own_columns_and_each_sweep_keeps_its_own(tmp_path):
+    """Two sweeps, each with its summary, and single runs: the summary over all of outputs/,
+    in its root, is the one TensorBoard's Python loader finds first; without it, TensorBoard
+    shows the columns of whichever sweep it met first."""
+    outputs = tmp_path / "outputs"
+    by_model = outputs / "multirun" / "2026-11-28" / "17-41-38_f5ede9"  # -m model=ae,vae
+    for number, model in enumerate(("ae", "vae")):
+        name = member_dir_name(number, f"model={model}")
+        _write_run(by_model / name, _config(model, 0), _scores(0))
+    by_data = outputs / "multirun" / "2026-11-29" / "09-12-00_0a1b2c"  # -m data=mnist,blobs
+    for number, data in enumerate(("mnist", "blobs")):
+        name = member_dir_name(number, f"data={data}")
+        _write_run(by_data / name, _config("ae", 1, data), _scores(1))
+    _write_run(outputs / "2026-11-27" / "08-00-00_aaaaaa", _config("ae", 2), _scores(2))
+    _write_run(outputs / "2026-11-30" / "10-00-00_bbbbbb", _config("vae", 3), _scores(3))
+    assert write_experiment(by_model) == 2 and write_experiment(by_data) == 2
+
+    assert len(_differing(tensorboard_client(outputs))) == 1  # one sweep's columns
+    assert write_experiment(outputs) == 6
+    client = tensorboard_client(outputs)
+    experiment = hparams_experiment(client)
+    infos = experiment["hparamInfos"]
+    assert _differing(client) == ["data.name", "model.name", "seed"]  # the default columns
+    assert [info["name"] for info in infos] == ["data.name", "model.name", "seed", "model.beta"]
+    assert [metric["name"]["tag"] for metric in experiment["metricInfos"]] == METRIC_TAGS
+    seed = next(info for info in infos if info["name"] == "seed")
+    assert seed["domainDiscrete"] == ["0", "1", "2", "3"]
+    assert len(hparams_session_groups(client)) == 6
+
+    # Each sweep dir, opened on its own, still shows its own columns.
+    assert _differing(tensorboard_client(by_model)) == ["model.name"]
+    assert _differing(tensorboard_client(by_data)) == ["data.name"]
+
+
+def test_settings_that_follow_from_a_group_choice_are_columns_but_not_marked_differing(tmp_path):
+    """`-m model=ae,gan` then a run of the GAN with another lr: the GAN's file sets another lr
+    than the AE's, which does not make lr a swept setting; two GANs that differ in it do."""
+    for number, model in enumerate(("ae", "gan")):
+        config = _config(model, 0)
+        config["model"]["lr"] = 0.0002 if model == "gan" else 0.001
+        config["cluster"]["manifold"] = {"method": "tsne", "params": {"perplexity": 30}}
+        _write_run(tmp_path / "sweep" / str(number), config, _scores(0))
+    write_experiment(tmp_path / "sweep")
+    infos = hparams_experiment(tensorboard_client(tmp_path / "sweep"))["hparamInfos"]
+    assert [info["name"] for info in infos if info["differs"]] == ["model.name"]
+    assert "model.lr" in {info["name"] for info in infos}  # a column all the same
+
+    config = _config("gan", 0)
+    config["model"]["lr"] = 0.001
+    config["cluster"]["manifold"] = {"method": "tsne", "params": {"perplexity": 50}}
+    _write_run(tmp_path / "single", config, _scores(0))
+    write_experiment(tmp_path)
+    differing = _differing(tensorboard_client(tmp_path))
+    assert differing == ["cluster.manifold.params.perplexity", "model.lr", "model.name"]
+
+
+def test_a_new_summary_replaces_the_folder_s_earlier_one(tmp_path):
+    _write_run(tmp_path / "a", _config("ae", 0), _scores(0))
+    write_experiment(tmp_path)
+    _write_run(tmp_path / "b", _config("vae", 0), _scores(0))
+    assert write_experiment(tmp_path) == 2
+    assert [path.name for path in tmp_path.glob("*tfevents*")] == [EXPERIMENT_FILE]
+    assert _differing(tensorboard_client(tmp_path)) == ["model.name"]
+
+
+def test_a_run_still_writing_or_damaged_is_read_as_far_as_it_goes(tmp_path):
+    run = tmp_path / "run"
+    _write_run(run, _config("vae", 4), _scores(4))
+    (events,) = run.glob("*tfevents*")
+    with events.open("ab") as file:
+        file.write(b"\x40\x00\x00\x00\x00\x00\x00\x00" + b"\x00" * 20)  # a record cut short
+    (run / "events.out.tfevents.2.damaged").write_bytes(b"\x08" * 12 + b"cluster/acc")
+    session, tags = read_session(run)
+    assert session["seed"].string_value == "4" and session["model.name"].string_value == "vae"
+    assert tags == set(METRIC_TAGS) | {"cluster/noise_fraction"}
+
+
 def test_a_sweep_whose_members_agree_keeps_every_setting_as_a_column(tmp_path):
     for number in range(2):
         _write_run(tmp_path / str(number), _config("ae", 0), _scores(0))
-    assert write_sweep_experiment(tmp_path) == 2
+    assert write_experiment(tmp_path) == 2
     infos = hparams_experiment(tensorboard_client(tmp_path))["hparamInfos"]
     assert len(infos) == len(hparam_values(_config("ae", 0))) and not any(
         info.get("differs") for info in infos
@@ -134,7 +217,7 @@ def test_a_sweep_whose_members_agree_keeps_every_setting_as_a_column(tmp_path):
 
 def test_a_sweep_with_no_finished_member_writes_no_summary(tmp_path):
     (tmp_path / "0_model=ae").mkdir()
-    assert write_sweep_experiment(tmp_path) == 0
+    assert write_experiment(tmp_path) == 0
     assert not list(tmp_path.glob("*tfevents*"))
 
 

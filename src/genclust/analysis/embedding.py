@@ -9,6 +9,8 @@ two code paths.
 from __future__ import annotations
 
 import inspect
+import logging
+import time
 from collections.abc import Mapping
 from numbers import Real
 from typing import Any
@@ -19,7 +21,11 @@ from sklearn.decomposition import PCA
 
 from genclust.errors import UserError
 
+log = logging.getLogger(__name__)
+
 METHODS = ("tsne", "pca", "none")
+DISPLAY_NAMES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}  # of the methods, in log lines
+PROGRESS_SECONDS = 10  # a long t-SNE says how far it got at most this often
 
 # Seconds for openTSNE with its defaults on a 2-core CPU, 10-d inputs, perplexity 30
 # (scripts/bench_tsne.py), so users can size embed.max_points.
@@ -87,16 +93,66 @@ def embed_2d(
     if z.ndim != 2 or len(z) < 2:
         raise UserError(f"embedding needs an (n, d) array with n >= 2, got shape {z.shape}")
     indices = sample_indices(len(z), max_points, seed)
+    started = time.perf_counter()
     try:
         if method == "pca":
             coords = _pca(params, seed).fit_transform(_at_least_2_columns(z[indices]))
         else:
-            params.setdefault("n_jobs", -1)  # all cores
-            tsne = openTSNE.TSNE(n_components=2, random_state=seed, **params)
-            coords = np.asarray(tsne.fit(z[indices]))
+            coords = fit_tsne(z[indices], 2, seed, params)
     except (ValueError, TypeError) as error:
         raise UserError(f"embed.method={method} with embed.params={params}: {error}") from None
+    seconds = time.perf_counter() - started
+    log.info("map: %s of %d codes to 2-D in %.1f s", DISPLAY_NAMES[method], len(indices), seconds)
     return indices.astype(np.int64), coords.astype(np.float32)
+
+
+def fit_tsne(z: np.ndarray, n_components: int, seed: int, params: Mapping[str, Any]) -> np.ndarray:
+    """openTSNE's t-SNE of z on all cores (unless ``params`` say otherwise), as float32,
+    logging its progress (TSNEProgress)."""
+    options = {"n_jobs": -1, **params}
+    tsne = openTSNE.TSNE(n_components=n_components, random_state=seed, **options)
+    if "callbacks" not in params:
+        tsne.callbacks = TSNEProgress(len(z), tsne.early_exaggeration_iter, tsne.n_iter)
+    return np.asarray(tsne.fit(z), dtype=np.float32)
+
+
+class TSNEProgress:
+    """An openTSNE callback that logs how long the affinities took, then the iteration reached
+    every PROGRESS_SECONDS: a t-SNE of tens of thousands of codes takes minutes.
+
+    openTSNE calls it every ``callbacks_every_iters`` (50) iterations of each of its two
+    phases, early exaggeration then the rest, with the iteration within the phase.
+    """
+
+    def __init__(self, n_points: int, early_iterations: int, iterations: int) -> None:
+        self.n_points, self.early_iterations = n_points, early_iterations
+        self.total = early_iterations + iterations
+        self.started = self.reported = time.perf_counter()
+        self.phase = 0
+
+    def optimization_about_to_start(self) -> None:
+        self.phase += 1
+        if self.phase == 1:
+            log.info(
+                "t-SNE of %d points: affinities in %.1f s, now %d iterations",
+                self.n_points,
+                time.perf_counter() - self.started,
+                self.total,
+            )
+
+    def __call__(self, iteration: int, error: float, embedding: Any) -> bool:
+        now = time.perf_counter()
+        if now - self.reported >= PROGRESS_SECONDS:
+            done = iteration + (self.early_iterations if self.phase > 1 else 0)
+            log.info(
+                "t-SNE: iteration %d of %d, KL divergence %.3f, %.0f s",
+                done,
+                self.total,
+                error,
+                now - self.started,
+            )
+            self.reported = now
+        return False  # go on
 
 
 def sample_indices(n: int, max_points: int | None, seed: int) -> np.ndarray:

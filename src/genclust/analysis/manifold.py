@@ -8,14 +8,17 @@ directly and .90 after t-SNE.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import openTSNE
 
-from genclust.analysis.embedding import check_tsne_params
+from genclust.analysis.embedding import DISPLAY_NAMES, check_tsne_params, fit_tsne
 from genclust.errors import UserError
+
+log = logging.getLogger(__name__)
 
 METHODS = ("none", "tsne", "umap")
 
@@ -47,17 +50,22 @@ def learn_manifold(
     check_manifold_options(method, n_components, params)
     if method == "none":
         return z
+    started = time.perf_counter()
     try:
         if method == "tsne":
-            options = {"n_jobs": -1, **params}
-            tsne = openTSNE.TSNE(n_components=n_components, random_state=seed, **options)
-            return np.asarray(tsne.fit(z), dtype=np.float32)
-        umap = _umap_class()(n_components=n_components, random_state=seed, **params)
-        return np.asarray(umap.fit_transform(z), dtype=np.float32)
+            features = fit_tsne(z, n_components, seed, params)
+        else:
+            log.info("manifold: UMAP of %d codes to %d-D ...", len(z), n_components)
+            umap = _umap_class()(n_components=n_components, random_state=seed, **params)
+            features = np.asarray(umap.fit_transform(z), dtype=np.float32)
     except (ValueError, TypeError) as error:
         raise UserError(
             f"cluster.manifold.method={method} with params {dict(params)}: {error}"
         ) from None
+    seconds = time.perf_counter() - started
+    name = DISPLAY_NAMES[method]
+    log.info("manifold: %s of %d codes to %d-D in %.1f s", name, len(z), n_components, seconds)
+    return features
 
 
 def _umap_class():

@@ -2,11 +2,14 @@
 
 It reads the run's saved codes (or re-encodes its data with the run's checkpoint when the
 analysis never finished) and its own saved config, so nothing is recomposed by hand and
-nothing is retrained; results go to a new folder under ``<run>/cluster/``.
+nothing is retrained; results go to a new folder under ``<run>/cluster/``. When the run's
+data are images, they are read again through its saved config, so that the re-analysis draws
+each cluster's members and gives the Projector its thumbnails, as training does.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from genclust.commands.training import build_logger
 from genclust.config.commands import ClusterConfig, TrainConfig
 from genclust.config.load import validate
 from genclust.data import build_datamodule
+from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
 from genclust.models import load_trained_model
 from genclust.models.encode import encode_and_assign
@@ -24,13 +28,18 @@ from genclust.rundir.finished import DATAMODULE_STATE, Codes, FinishedRun
 from genclust.rundir.lock import is_training
 from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
 
+log = logging.getLogger(__name__)
+
+# Data sources whose samples are never images: nothing to read again for the pictures.
+VECTOR_SOURCES = ("blobs", "csv")
+
 
 def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
     """Cluster, score and map the codes of the run ``config.run``; return the new metrics."""
     run = FinishedRun.open(config.run)
     trained = validate("train", run.config)
     seed = config.seed if config.seed is not None else trained.seed
-    codes = _saved_or_recomputed_codes(run, trained)
+    codes, datamodule = _saved_or_recomputed_codes(run, trained)
     n_classes = None if codes.y is None else len(np.unique(codes.y))
     plan = plan_analysis(config.cluster, config.embed, n_classes, len(codes.z), seed)
     hparams = {
@@ -49,14 +58,18 @@ def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
         hparams=hparams,
         extra={"run": str(run.path)},
         model_clusters=codes.model_clusters,
+        images=_images(trained, datamodule, len(codes.z)),
     )
-    print(f"\ncluster dir: {out_dir}\n{format_metrics_table(metrics)}")
+    log.info("cluster dir: %s\n%s", out_dir, format_metrics_table(metrics))  # and cluster.log
     return metrics
 
 
-def _saved_or_recomputed_codes(run: FinishedRun, trained: TrainConfig) -> Codes:
+def _saved_or_recomputed_codes(
+    run: FinishedRun, trained: TrainConfig
+) -> tuple[Codes, ArrayDataModule | None]:
+    """The run's codes, and its data when they had to be read to encode them again."""
     try:
-        return run.codes()
+        return run.codes(), None
     except UserError:
         if not (run.path / CHECKPOINT_DIR).is_dir():
             raise
@@ -67,4 +80,31 @@ def _saved_or_recomputed_codes(run: FinishedRun, trained: TrainConfig) -> Codes:
     datamodule = build_datamodule(trained.data, trained.seed, scaling=scaling)
     model = load_trained_model(trained.model.name, checkpoint, run.path / CHECKPOINT_FILE)
     z, model_clusters = encode_and_assign(model, datamodule, trained.encode_batch_size)
-    return Codes(z, datamodule.y, datamodule.label_names, model_clusters)
+    return Codes(z, datamodule.y, datamodule.label_names, model_clusters), datamodule
+
+
+def _images(
+    trained: TrainConfig, datamodule: ArrayDataModule | None, n_codes: int
+) -> np.ndarray | None:
+    """The run's samples as (n, C, H, W) images, as read (not standardised), when its data are
+    images; None otherwise, or when they can no longer be read as they were (the analysis then
+    goes on without pictures, and says so)."""
+    if datamodule is None:
+        if trained.data.name in VECTOR_SOURCES:
+            return None
+        try:
+            datamodule = build_datamodule(trained.data, trained.seed)
+        except UserError as error:
+            log.warning("no pictures of the clusters: the run's data cannot be read (%s)", error)
+            return None
+    shape = datamodule.image_shape
+    if shape is None:
+        return None
+    if datamodule.n_samples != n_codes:
+        log.warning(
+            "no pictures of the clusters: the run's data now hold %d samples, its codes %d",
+            datamodule.n_samples,
+            n_codes,
+        )
+        return None
+    return datamodule.data.x.reshape(-1, *shape)

@@ -9,6 +9,7 @@ clusterer was fitted on.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from genclust.rundir.names import (
     LATENTS_FILE,
     METRICS_FILE,
 )
+
+log = logging.getLogger(__name__)
 
 PREDICTIONS_CSV = "predictions.csv"
 PREDICTIONS_NPY = "predictions.npy"
@@ -71,7 +74,7 @@ def run(config: PredictConfig, out_dir: Path) -> dict[str, Any]:
     if datamodule.y is not None:  # labelled new data: score the predictions too
         summary.update(clustering_scores(z, clusters, datamodule.y, seed=trained.seed))
     write_json(out_dir / METRICS_FILE, summary)
-    print(f"\npredictions: {out_dir / PREDICTIONS_CSV}\n{format_metrics_table(summary)}")
+    log.info("predictions: %s\n%s", out_dir / PREDICTIONS_CSV, format_metrics_table(summary))
     return summary
 
 

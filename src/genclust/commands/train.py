@@ -91,7 +91,7 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
         model_clusters=model_clusters,
         images=images,
     )
-    print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
+    log.info("run dir: %s\n%s", run_dir, format_metrics_table(metrics))  # the console and train.log
     return metrics
 
 
