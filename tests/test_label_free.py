@@ -15,6 +15,7 @@ from genclust.analysis.label_free import (
     shared_space,
     silhouette_with_noise,
     standardised,
+    subsample_stability,
 )
 from genclust.analysis.metrics import NOISE_LABEL
 
@@ -159,3 +160,32 @@ def test_scores_rank_a_good_clustering_above_a_poor_one(blobs):
     assert davies_bouldin_with_noise(x, y) < davies_bouldin_with_noise(x, poor)
     assert knn_agreement(neighbours, y) > knn_agreement(neighbours, poor)
     assert knn_modularity(neighbours, y) > knn_modularity(neighbours, poor)
+
+
+def _kmeans(k):
+    from sklearn.cluster import KMeans
+
+    return lambda rows, seed: KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(rows)
+
+
+def test_stability_of_a_deterministic_clustering_is_one(blobs):
+    x, _ = blobs
+    by_sign = lambda rows, seed: (rows[:, 0] > np.median(x[:, 0])).astype(int)  # noqa: E731
+    assert subsample_stability(x, by_sign, seed=0) == pytest.approx(1.0)
+
+
+def test_stability_is_higher_for_real_clusters_than_for_uniform_noise(blobs):
+    x, _ = blobs
+    uniform = np.random.default_rng(0).uniform(size=x.shape)
+    assert subsample_stability(x, _kmeans(4), seed=0) > 0.95
+    assert subsample_stability(uniform, _kmeans(4), seed=0) < 0.9
+
+
+def test_stability_counts_noise_against_the_clustering(blobs):
+    x, _ = blobs
+    core = np.quantile(x[:, 1], 0.9)  # every refit calls the same 90% of points noise
+    by_sign = lambda rows, seed: (rows[:, 0] > 0).astype(int)  # noqa: E731
+    cores_only = lambda rows, seed: np.where(rows[:, 1] > core, by_sign(rows, seed), -1)  # noqa: E731
+    assert subsample_stability(x, by_sign, seed=0) == pytest.approx(1.0)
+    assert subsample_stability(x, cores_only, seed=0) < 0.15
+    assert subsample_stability(x, lambda rows, seed: np.full(len(rows), -1), seed=0) == 0.0
