@@ -38,6 +38,8 @@ from scipy.stats import rankdata, spearmanr
 from genclust.analysis.clustering import fit_predict
 from genclust.analysis.embedding import sample_indices
 from genclust.analysis.label_free import (
+    MAX_POINTS,
+    NEIGHBOURS,
     calinski_harabasz_with_noise,
     davies_bouldin_with_noise,
     knn_agreement,
@@ -55,8 +57,6 @@ from genclust.config.metrics import SILHOUETTE
 from genclust.data import build_datamodule
 from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
-MAX_POINTS = 10_000  # scores use a seeded sample of at most this many points, like silhouette
-NEIGHBOURS = 15  # default k of the k-nearest-neighbour scores
 FORGED_NOISE = 0.9  # the forged run keeps each cluster's most central 10% and calls the rest noise
 
 

@@ -6,11 +6,15 @@ from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+from genclust.analysis.embedding import sample_indices
 from genclust.analysis.label_free import (
+    NEIGHBOURS,
+    SHARED_COMPONENTS,
     calinski_harabasz_with_noise,
     davies_bouldin_with_noise,
     knn_agreement,
     knn_modularity,
+    label_free_scores,
     nearest_neighbours,
     shared_space,
     silhouette_with_noise,
@@ -18,6 +22,7 @@ from genclust.analysis.label_free import (
     subsample_stability,
 )
 from genclust.analysis.metrics import NOISE_LABEL
+from genclust.config.metrics import KNN_MODULARITY, SILHOUETTE_DATA, direction
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +194,47 @@ def test_stability_counts_noise_against_the_clustering(blobs):
     assert subsample_stability(x, by_sign, seed=0) == pytest.approx(1.0)
     assert subsample_stability(x, cores_only, seed=0) < 0.15
     assert subsample_stability(x, lambda rows, seed: np.full(len(rows), -1), seed=0) == 0.0
+
+
+@pytest.fixture(scope="module")
+def wide_blobs():
+    """Wider than SHARED_COMPONENTS, so that label_free_scores reduces them by PCA."""
+    x, y = make_blobs(n_samples=300, n_features=80, centers=3, cluster_std=4.0, random_state=1)
+    return x, np.where(np.arange(len(y)) % 9 == 0, NOISE_LABEL, y)
+
+
+def test_label_free_scores_are_the_reported_scores_in_the_shared_space(wide_blobs):
+    x, labels = wide_blobs
+    features = shared_space(x, SHARED_COMPONENTS, seed=3)
+    assert features.shape == (300, SHARED_COMPONENTS)
+    expected = {
+        KNN_MODULARITY: knn_modularity(nearest_neighbours(features, NEIGHBOURS), labels),
+        SILHOUETTE_DATA: silhouette_with_noise(features, labels),
+    }
+    assert label_free_scores(x, labels, seed=3) == pytest.approx(expected)
+    assert all(direction(name) == "maximize" for name in expected)
+
+
+def test_label_free_scores_ignore_the_scale_of_each_feature(wide_blobs):
+    x, labels = wide_blobs
+    scale = np.random.default_rng(0).uniform(0.1, 10.0, size=x.shape[1])
+    assert label_free_scores(x * scale + 7.0, labels, seed=0) == pytest.approx(
+        label_free_scores(x, labels, seed=0)
+    )
+
+
+def test_label_free_scores_on_a_seeded_sample(wide_blobs):
+    x, labels = wide_blobs
+    keep = sample_indices(len(x), 100, seed=5)
+    sampled = label_free_scores(x, labels, seed=5, max_points=100)
+    assert sampled == pytest.approx(label_free_scores(x[keep], labels[keep], seed=5))
+    assert sampled != pytest.approx(label_free_scores(x, labels, seed=5))
+
+
+def test_label_free_scores_of_tiny_data():
+    assert label_free_scores(np.zeros((1, 3)), np.array([0]), seed=0) == {
+        KNN_MODULARITY: None,
+        SILHOUETTE_DATA: None,
+    }
+    two = label_free_scores(np.array([[0.0], [1.0], [5.0]]), np.array([0, 0, 1]), seed=0)
+    assert two[KNN_MODULARITY] is not None and two[SILHOUETTE_DATA] is not None

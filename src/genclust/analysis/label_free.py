@@ -30,9 +30,33 @@ from sklearn.metrics import (
 )
 from sklearn.neighbors import NearestNeighbors
 
+from genclust.analysis.embedding import sample_indices
 from genclust.analysis.metrics import NOISE_LABEL
+from genclust.config.metrics import KNN_MODULARITY, SILHOUETTE_DATA
 
 WORST_SILHOUETTE = -1.0  # what a noise point contributes to silhouette_with_noise
+MAX_POINTS = 10_000  # scores use a seeded sample of at most this many points (O(n²) silhouette)
+SHARED_COMPONENTS = 50  # wider data is reduced to its first 50 principal components
+NEIGHBOURS = 15  # k of the k-nearest-neighbour graph
+
+
+def label_free_scores(
+    x: np.ndarray, clusters: np.ndarray, seed: int, max_points: int = MAX_POINTS
+) -> dict[str, float | None]:
+    """The label-free scores genclust reports, for the assignment ``clusters`` of the samples
+    ``x`` (the data as the run saw it; any per-feature shift and scale gives the same scores).
+
+    On a seeded sample of at most ``max_points`` samples (the same rule as the latent-space
+    silhouette): standardise, reduce to SHARED_COMPONENTS principal components, then score.
+    """
+    keep = sample_indices(len(x), max_points, seed)
+    features = shared_space(np.asarray(x)[keep], SHARED_COMPONENTS, seed)
+    labels = np.asarray(clusters)[keep]
+    k = min(NEIGHBOURS, len(labels) - 1)
+    return {
+        KNN_MODULARITY: knn_modularity(nearest_neighbours(features, k), labels) if k else None,
+        SILHOUETTE_DATA: silhouette_with_noise(features, labels),
+    }
 
 
 def standardised(x: np.ndarray) -> np.ndarray:
