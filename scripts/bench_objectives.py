@@ -123,6 +123,7 @@ def main() -> None:
         runs = _sweep(data, args.out, args.quick, clusterers, args.overrides)
         data_rows, forged = _evaluate(data, runs, clusterers, args.neighbours, args.stability)
         print(_table(data, data_rows, forged), flush=True)
+        print(_per_model_table(data, data_rows), flush=True)
         rows += data_rows
     _write_csv(args.out / "scores.csv", rows)
 
@@ -228,6 +229,7 @@ class Result:
     run_dir: Path
     seed: int
     data_config: str  # the run's data section as JSON: the same key for every run on the data
+    model: str
     clusterer: str
     cluster_config: dict  # the analysis's cluster section, to refit it
     z: np.ndarray
@@ -249,6 +251,7 @@ class Result:
             run_dir=run_dir,
             seed=run_config["seed"] if config.get("seed") is None else config["seed"],
             data_config=json.dumps(run_config["data"], sort_keys=True),
+            model=run_config["model"]["name"],
             clusterer=cluster["name"] + ("" if manifold == "none" else f"+{manifold}"),
             cluster_config=cluster,
             z=z,
@@ -290,6 +293,7 @@ class Result:
         return {
             "data": self.data,
             "run": self.run_dir.name,
+            "model": self.model,
             "clusterer": self.clusterer,
             "acc": cluster_accuracy(self.y, self.clusters),
             "noise_fraction": float(np.mean(self.clusters == NOISE_LABEL)),
@@ -364,6 +368,30 @@ def _table(data: str, rows: list[dict], forged: dict[str, float | None]) -> str:
             f"| {name} | {rho:+.3f} | {int(np.isinf(values).sum())} | {top[0]:.3f} | "
             f"{top.mean():.3f} | {_rank(values, name, forged)} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def _per_model_table(data: str, rows: list[dict]) -> str:
+    """Spearman with ACC among the runs of each model alone, as a search over one model's
+    settings compares them: today's silhouette and the scores in label_free_scores' space."""
+    if not rows:
+        return ""
+    models = [model for model in MODELS if any(row["model"] == model for row in rows)]
+    shipped = [name for name in rows[0] if name.endswith(f"(pca{SHARED_COMPONENTS})")]
+    names = [TODAY, *shipped] + [STABILITY] * (STABILITY in rows[0])
+    counts = {model: sum(row["model"] == model for row in rows) for model in models}
+    lines = [
+        f"{data}: Spearman with ACC within each model's runs",
+        "| score (space) | " + " | ".join(f"{m} ({counts[m]} runs)" for m in models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    for name in names:
+        cells = []
+        for model in models:
+            subset = [row for row in rows if row["model"] == model]
+            values = rankdata(_oriented(subset, name))
+            cells.append(f"{spearmanr(values, [row['acc'] for row in subset]).statistic:+.3f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
