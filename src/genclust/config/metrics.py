@@ -9,6 +9,10 @@ NMI = "nmi"
 ARI = "ari"
 SILHOUETTE = "silhouette"
 SILHOUETTE_NOTE = "silhouette_note"
+# Label-free and comparable across models: measured on the data (genclust.analysis.label_free),
+# not in each run's own latent space. Both are higher-is-better.
+KNN_MODULARITY = "knn_modularity"  # of the clusters in the data's k-nearest-neighbour graph
+SILHOUETTE_DATA = "silhouette_data"  # silhouette of the clusters in the standardised data
 N_CLUSTERS = "n_clusters"
 NOISE_FRACTION = "noise_fraction"
 TRAIN_SECONDS = "seconds.train"  # wall times, as dotted keys of metrics.json's "seconds"
