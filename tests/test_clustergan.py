@@ -13,6 +13,7 @@ from torch import nn
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.models import build_model
+from genclust.models.base import DataFacts
 from genclust.models.clustergan import ClusterGAN, gradient_penalty, inverse_loss
 
 
@@ -44,7 +45,8 @@ def test_short_fit_gives_valid_assignments():
 
 
 def test_prior_draws_the_one_hot_uniformly_from_the_given_generator():
-    model = ClusterGAN((1, 8, 8), "unit", (1, 8, 8), latent_dim=4, n_clusters=5, hidden_dims=[8])
+    clustergan = options("model", "clustergan", latent_dim=4, n_clusters=5, hidden_dims=[8])
+    model = ClusterGAN(clustergan, DataFacts((1, 8, 8), "unit", (1, 8, 8)))
     rng_state = torch.get_rng_state()
     noise, clusters = model.draw_latent(20_000, torch.Generator().manual_seed(1))
     assert torch.equal(torch.get_rng_state(), rng_state)  # the global RNG was left alone
@@ -59,7 +61,8 @@ def test_prior_draws_the_one_hot_uniformly_from_the_given_generator():
 
 
 def test_reconstruction_decodes_the_most_probable_cluster():
-    model = ClusterGAN((6,), "real", latent_dim=2, n_clusters=3, hidden_dims=[8])
+    clustergan = options("model", "clustergan", latent_dim=2, n_clusters=3, hidden_dims=[8])
+    model = ClusterGAN(clustergan, DataFacts((6,), "real"))
     x = torch.randn(5, 6)
     noise, logits = model.invert(x)
     torch.testing.assert_close(model.reconstruct(x), model.generate(noise, logits.argmax(1)))

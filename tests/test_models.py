@@ -11,7 +11,7 @@ from genclust.config.load import validate
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
-from genclust.models import MODELS, build_model
+from genclust.models import MODELS, build_model, load_trained_model
 from genclust.models.base import NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
@@ -33,7 +33,7 @@ def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> Arr
     ("shape", "value_range", "architecture"),
     [((12,), "real", "mlp"), ((1, 16, 16), "unit", "conv")],
 )
-def test_model_trains_and_encodes(name, shape, value_range, architecture):
+def test_model_trains_and_encodes(name, shape, value_range, architecture, tmp_path):
     datamodule = ArrayDataModule(_data(shape, value_range), batch_size=16, seed=0)
     changes = {"latent_dim": 3, "hidden_dims": [16], "architecture": architecture}
     if name in ("vade", "dec"):
@@ -59,6 +59,30 @@ def test_model_trains_and_encodes(name, shape, value_range, architecture):
         clusters = model.cluster_assign(datamodule.x[:10])
         assert clusters.shape == (10,) and clusters.dtype == torch.int64
         assert clusters.min() >= 0 and clusters.max() < datamodule.n_classes
+
+    # Its checkpoint holds only plain values besides tensors, and restores the same model.
+    trainer.save_checkpoint(tmp_path / "model.ckpt")
+    checkpoint = torch.load(tmp_path / "model.ckpt", weights_only=True)
+    restored = load_trained_model(name, checkpoint, tmp_path / "model.ckpt")
+    assert type(restored) is type(model) and restored.options == model.options
+    model.eval()
+    torch.testing.assert_close(restored.encode(datamodule.x), model.encode(datamodule.x))
+    if model.assigns_clusters:
+        x = datamodule.x
+        assert torch.equal(restored.cluster_assign(x), model.cluster_assign(x))
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    datamodule = ArrayDataModule(_data((6,), "real"), batch_size=16, seed=0)
+    model = build_model(options("model", "ae", latent_dim=2), datamodule.input_shape, "real")
+    trainer = fit_briefly(model, datamodule, max_steps=1)
+    trainer.save_checkpoint(tmp_path / "ae.ckpt")
+    checkpoint = torch.load(tmp_path / "ae.ckpt", weights_only=True)
+    with pytest.raises(UserError, match="holds a model=ae, not model=vae"):
+        load_trained_model("vae", checkpoint, tmp_path / "ae.ckpt")
+    checkpoint["hyper_parameters"] = {"latent_dim": 2}  # not a genclust model's
+    with pytest.raises(UserError, match="was not written by this version's model=ae"):
+        load_trained_model("ae", checkpoint, tmp_path / "ae.ckpt")
 
 
 @pytest.mark.parametrize("name", TRAINABLE)

@@ -11,6 +11,7 @@ from tests.conftest import fit_briefly, options
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.models import MODELS, build_model
+from genclust.models.base import DataFacts
 from genclust.models.vade import VaDE, mixture_log_posterior, vade_kl
 from genclust.models.vae import gaussian_kl
 
@@ -81,7 +82,8 @@ def test_initialise_clusters_fits_the_mixture_to_the_codes():
             for c, n, s in zip(centres, sizes, spread, strict=True)
         ]
     )
-    model = VaDE((4,), "real", latent_dim=2, hidden_dims=[8], n_clusters=3)
+    vade = options("model", "vade", latent_dim=2, hidden_dims=[8], n_clusters=3)
+    model = VaDE(vade, DataFacts((4,), "real"))
     torch.manual_seed(0)
     model.initialise_clusters(torch.tensor(codes, dtype=torch.float32))
 

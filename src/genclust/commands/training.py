@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from genclust.commands.image_grids import ImageGrids
 from genclust.commands.interruption import InterruptionReport
 from genclust.config.analysis import LoggerOptions
 from genclust.config.trainer import TrainerOptions
@@ -41,6 +42,8 @@ def build_trainer(
         ),
         InterruptionReport(),
     ]
+    if logger is not None:
+        callbacks.append(ImageGrids())
     if options.enable_progress_bar:
         # Redrawing the bar every step costs as much as a small model's step; the losses it
         # shows change only every log_every_n_steps anyway.
