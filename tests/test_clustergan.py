@@ -32,9 +32,14 @@ def test_short_fit_gives_valid_assignments():
     clustergan = options("model", "clustergan", latent_dim=3, hidden_dims=[16], critic_steps=2)
     model = build_model(clustergan, datamodule.input_shape, "unit", None, datamodule.n_classes)
     assert model.n_clusters == 3  # n_clusters: null took the data's number of classes
-    trainer = fit_briefly(model, datamodule, max_steps=9)  # 3 batches × (2 critic + 1 generator)
+    trainer = fit_briefly(model, datamodule, max_steps=3)  # one epoch of 3 batches
 
-    assert trainer.global_step == 9
+    # A step is a batch, though each batch updates the critic twice and the generator once
+    # (steps counted optimizer updates before, which put the GANs on their own step axis).
+    assert trainer.global_step == 3 and trainer.current_epoch == 1
+    critic_optimizer, generator_optimizer = trainer.optimizers
+    assert {int(s["step"]) for s in critic_optimizer.state.values()} == {2 * 3}
+    assert {int(s["step"]) for s in generator_optimizer.state.values()} == {3}
     clusters = model.cluster_assign(datamodule.x)
     assert clusters.shape == (48,) and clusters.dtype == torch.int64
     assert clusters.min() >= 0 and clusters.max() < 3

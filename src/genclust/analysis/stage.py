@@ -107,11 +107,13 @@ def analyse_codes(
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     model_clusters: np.ndarray | None = None,
+    step: int = 0,
 ) -> dict[str, Any]:
     """Cluster, score and map the codes z; write latents, clusterer, figure, metrics to out_dir.
 
     ``model_clusters``: a cluster-aware model's own assignment of each sample; saved with the
-    codes, and the clusters themselves under cluster=model.
+    codes, and the clusters themselves under cluster=model. ``step``: where the cluster metrics
+    go on TensorBoard's step axis (train: the model's final global step).
     """
     if plan.uses_model_clusters and model_clusters is None:
         raise UserError(
@@ -184,7 +186,7 @@ def analyse_codes(
             for name, value in scores.items()
             if isinstance(value, int | float) and not isinstance(value, bool)
         }
-        logger.log_hyperparams(dict(hparams or {}), metrics=numeric)
+        logger.log_hyperparams(dict(hparams or {}), metrics=numeric, step=step)
         logger.finalize("success")
     return metrics
 

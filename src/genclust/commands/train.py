@@ -61,6 +61,7 @@ def run(config: TrainConfig, run_dir: Path) -> dict[str, Any]:
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
         model_clusters=model_clusters,
+        step=trainer.global_step,
     )
     print(f"\nrun dir: {run_dir}\n{format_metrics_table(metrics)}")
     return metrics

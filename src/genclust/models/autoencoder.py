@@ -33,5 +33,5 @@ class Autoencoder(EncoderDecoder):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         loss = self.reconstruction_loss(self.encode(batch), batch)
-        self.log_losses({RECONSTRUCTION: loss}, batch_idx)
+        self.log_losses({RECONSTRUCTION: loss})
         return loss

@@ -106,7 +106,7 @@ class ClusterGAN(ClusterModel, AdversarialModel):
         self.update_generator(ge_optimizer, g_loss + e_loss)
         self.untoggle_optimizer(ge_optimizer)
 
-        self.log_losses({GENERATOR: g_loss, CRITIC: critic_loss, ENCODER: e_loss}, batch_idx)
+        self.log_losses({GENERATOR: g_loss, CRITIC: critic_loss, ENCODER: e_loss})
 
     def _critic_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """Critic's estimate of minus the Wasserstein distance, plus the gradient penalty."""

@@ -134,9 +134,7 @@ class DEC(PretrainedClusters, Autoencoder):
                 self.options.reconstruction_weight * reconstruction
                 + self.options.cluster_weight * clustering
             )
-        self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, CLUSTERING: clustering}, batch_idx
-        )
+        self.log_losses({LOSS: loss, RECONSTRUCTION: reconstruction, CLUSTERING: clustering})
         return loss
 
     def _clustering_loss(self, batch: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

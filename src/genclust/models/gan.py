@@ -50,7 +50,7 @@ class GAN(AdversarialModel):
         self.update_generator(ge_optimizer, g_loss + self.options.encoder_weight * e_loss)
         self.untoggle_optimizer(ge_optimizer)
 
-        self.log_losses({GENERATOR: g_loss, DISCRIMINATOR: d_loss, ENCODER: e_loss}, batch_idx)
+        self.log_losses({GENERATOR: g_loss, DISCRIMINATOR: d_loss, ENCODER: e_loss})
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

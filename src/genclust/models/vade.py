@@ -121,13 +121,11 @@ class VaDE(PretrainedClusters, VAE):
         mean, log_var = self.posterior(batch)
         if self.pretraining:  # a plain autoencoder on the posterior mean
             reconstruction = self.reconstruction_loss(mean, batch)
-            self.log_losses({LOSS: reconstruction, RECONSTRUCTION: reconstruction}, batch_idx)
+            self.log_losses({LOSS: reconstruction, RECONSTRUCTION: reconstruction})
             return reconstruction
         z = self.draw_code(mean, log_var)
         reconstruction = self.reconstruction_loss(z, batch)
         kl, _ = vade_kl(mean, log_var, z, *self.prior())
         loss = reconstruction + kl
-        self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -loss}, batch_idx
-        )
+        self.log_losses({LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -loss})
         return loss

@@ -53,7 +53,6 @@ class VAE(Autoencoder):
         kl = gaussian_kl(mean, log_var)
         loss = reconstruction + self.options.beta * kl
         self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -(reconstruction + kl)},
-            batch_idx,
+            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -(reconstruction + kl)}
         )
         return loss
