@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
 from genclust.models import MODELS, build_model, load_trained_model
-from genclust.models.base import NonFiniteLossError
+from genclust.models.loss_record import LossRecord, NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
 TRAINABLE = sorted(set(MODELS) - {"raw"})  # raw has no parameters: tested on its own below
@@ -124,6 +126,24 @@ def test_non_finite_loss_stops_training_and_names_the_step():
     model = build_model(options("model", "ae", latent_dim=2), datamodule.input_shape, "real")
     with pytest.raises(NonFiniteLossError, match=r"loss/reconstruction became inf at step 0"):
         fit_briefly(model, datamodule, max_steps=4)
+
+
+def test_losses_are_checked_together_and_the_first_bad_step_is_named():
+    record = LossRecord()
+    for step in range(5):
+        bad = step in (2, 4)
+        record.add(step, {"a": torch.tensor(1.0), "b": torch.tensor(math.nan if bad else 2.0)})
+    with pytest.raises(NonFiniteLossError, match=r"^b became nan at step 2 \(epoch 7\)"):
+        record.settle(epoch=7)
+
+
+def test_epoch_means_cover_every_step_between_settles():
+    record = LossRecord()
+    for step, value in enumerate([1.0, 2.0, 3.0, 6.0]):
+        record.add(step, {"loss": torch.tensor(value), "twice": torch.tensor(2 * value)})
+        if step == 1:
+            assert record.settle(epoch=0) == {"loss": 2.0, "twice": 4.0}  # the last step's
+    assert record.epoch_means(epoch=0) == {"loss": 3.0, "twice": 6.0}
 
 
 @pytest.mark.parametrize(
