@@ -59,7 +59,7 @@ def test_dec_pretrains_places_centroids_then_trains_them():
     model = build_model(dec, datamodule.input_shape, "real", None, datamodule.n_classes)
     assert model.n_clusters == 3 and not model.clusters_initialised
 
-    # Pretraining only: on_train_end places the centroids.
+    # Pretraining only: the end of the last epoch places the centroids.
     fit_briefly(model, datamodule, max_epochs=2)
     assert model.clusters_initialised
     placed = model.centroids.detach().clone()

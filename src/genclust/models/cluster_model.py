@@ -9,6 +9,7 @@ start.
 
 from __future__ import annotations
 
+import pytorch_lightning as pl
 import torch
 
 from genclust.config.models import ClusterModelOptions
@@ -69,13 +70,27 @@ class PretrainedClusters(ClusterModel):
             # Every process encodes the same data and seeds the same fit, so DDP ranks agree.
             self._initialise_once()
 
-    def on_train_end(self) -> None:
-        # Training stopped inside pretraining (max_steps, Ctrl-C): set the clusters from the
-        # pretrained codes, so the run still ends with a valid assignment.
-        self._initialise_once()
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()
+        # The epoch's checkpoint is written right after this hook. A run that stops with it
+        # inside pretraining (max_steps, max_time) sets its clusters from the pretrained codes
+        # now, so that the checkpoint (predict, re-encoding) holds them too.
+        if _training_stops(self.trainer):
+            self._initialise_once()
 
     def _initialise_once(self) -> None:
         if not self.clusters_initialised:
             batches = self.trainer.datamodule.ordered_batches(_INIT_BATCH)
             self.initialise_clusters(torch.from_numpy(encode_all(self, batches)))
             self.clusters_initialised.fill_(True)
+
+
+def _training_stops(trainer: pl.Trainer) -> bool:
+    """Whether fitting ends with the epoch now ending, as Lightning's fit loop decides right
+    after the epoch's checkpoint (max_time and early stopping set ``should_stop``)."""
+    epochs_done = trainer.current_epoch + 1  # the ending epoch counts already
+    return (
+        trainer.should_stop
+        or 0 <= trainer.max_steps <= trainer.global_step
+        or (trainer.max_epochs not in (None, -1) and epochs_done >= trainer.max_epochs)
+    )
