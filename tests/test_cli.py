@@ -14,8 +14,9 @@ from tests.conftest import run_genclust
 
 from genclust.analysis.gallery import MEMBERS_TAG
 from genclust.analysis.stage import EMBEDDING_TAG
+from genclust.commands.image_grids import RECONSTRUCTION_GRID, SAMPLE_GRID
 from genclust.config.metrics import LABEL_METRICS
-from genclust.models.base import EPOCH_SUFFIX, RECONSTRUCTION_GRID, SAMPLE_GRID, STEP_SUFFIX
+from genclust.models.base import EPOCH_SUFFIX, STEP_SUFFIX
 from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
 from genclust.rundir.names import LATENTS_FILE, METRICS_FILE
 

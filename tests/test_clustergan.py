@@ -14,6 +14,7 @@ from torch import nn
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.models import build_model
+from genclust.models.base import DataFacts
 from genclust.models.clustergan import ClusterGAN, gradient_penalty, inverse_loss
 
 
@@ -32,9 +33,14 @@ def test_short_fit_gives_valid_assignments():
     clustergan = options("model", "clustergan", latent_dim=3, hidden_dims=[16], critic_steps=2)
     model = build_model(clustergan, datamodule.input_shape, "unit", None, datamodule.n_classes)
     assert model.n_clusters == 3  # n_clusters: null took the data's number of classes
-    trainer = fit_briefly(model, datamodule, max_steps=9)  # 3 batches × (2 critic + 1 generator)
+    trainer = fit_briefly(model, datamodule, max_steps=3)  # one epoch of 3 batches
 
-    assert trainer.global_step == 9
+    # A step is a batch, though each batch updates the critic twice and the generator once
+    # (steps counted optimizer updates before, which put the GANs on their own step axis).
+    assert trainer.global_step == 3 and trainer.current_epoch == 1
+    critic_optimizer, generator_optimizer = trainer.optimizers
+    assert {int(s["step"]) for s in critic_optimizer.state.values()} == {2 * 3}
+    assert {int(s["step"]) for s in generator_optimizer.state.values()} == {3}
     clusters = model.cluster_assign(datamodule.x)
     assert clusters.shape == (48,) and clusters.dtype == torch.int64
     assert clusters.min() >= 0 and clusters.max() < 3
@@ -45,7 +51,8 @@ def test_short_fit_gives_valid_assignments():
 
 
 def test_prior_draws_the_one_hot_uniformly_from_the_given_generator():
-    model = ClusterGAN((1, 8, 8), "unit", (1, 8, 8), latent_dim=4, n_clusters=5, hidden_dims=[8])
+    clustergan = options("model", "clustergan", latent_dim=4, n_clusters=5, hidden_dims=[8])
+    model = ClusterGAN(clustergan, DataFacts((1, 8, 8), "unit", (1, 8, 8)))
     rng_state = torch.get_rng_state()
     noise, clusters = model.draw_latent(20_000, torch.Generator().manual_seed(1))
     assert torch.equal(torch.get_rng_state(), rng_state)  # the global RNG was left alone
@@ -60,7 +67,8 @@ def test_prior_draws_the_one_hot_uniformly_from_the_given_generator():
 
 
 def test_reconstruction_decodes_the_most_probable_cluster():
-    model = ClusterGAN((6,), "real", latent_dim=2, n_clusters=3, hidden_dims=[8])
+    clustergan = options("model", "clustergan", latent_dim=2, n_clusters=3, hidden_dims=[8])
+    model = ClusterGAN(clustergan, DataFacts((6,), "real"))
     x = torch.randn(5, 6)
     noise, logits = model.invert(x)
     torch.testing.assert_close(model.reconstruct(x), model.generate(noise, logits.argmax(1)))
@@ -101,7 +109,8 @@ def test_inverse_loss_matches_a_hand_computed_case():
 
 
 def test_sample_cluster_feeds_that_one_hot_with_fresh_noise():
-    model = ClusterGAN((1, 8, 8), "unit", (1, 8, 8), latent_dim=4, n_clusters=5, hidden_dims=[8])
+    clustergan = options("model", "clustergan", latent_dim=4, n_clusters=5, hidden_dims=[8])
+    model = ClusterGAN(clustergan, DataFacts((1, 8, 8), "unit", (1, 8, 8)))
     with torch.no_grad():
         samples = model.sample_cluster(2, 6, torch.Generator().manual_seed(3))
         noise, _ = model.draw_latent(6, torch.Generator().manual_seed(3))  # the same noise

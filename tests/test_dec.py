@@ -10,6 +10,7 @@ import pytest
 import torch
 from tests.conftest import compose_train, fit_briefly, options
 
+from genclust.commands.code_groups import manifold_grouping
 from genclust.config.load import validate
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
@@ -58,7 +59,7 @@ def test_dec_pretrains_places_centroids_then_trains_them():
     model = build_model(dec, datamodule.input_shape, "real", None, datamodule.n_classes)
     assert model.n_clusters == 3 and not model.clusters_initialised
 
-    # Pretraining only: on_train_end places the centroids.
+    # Pretraining only: the end of the last epoch places the centroids.
     fit_briefly(model, datamodule, max_epochs=2)
     assert model.clusters_initialised
     placed = model.centroids.detach().clone()
@@ -101,7 +102,9 @@ def test_manifold_initialisation_puts_centroids_at_group_means():
     torch.manual_seed(0)
     datamodule = _blobs()
     dec = options("model", "dec", latent_dim=2, hidden_dims=[16], pretrain_epochs=2, init="tsne")
-    model = build_model(dec, datamodule.input_shape, "real", None, 3)
+    # The train command hands DEC the grouping; the model itself knows no manifold.
+    grouping = manifold_grouping("tsne")
+    model = build_model(dec, datamodule.input_shape, "real", None, 3, group_codes=grouping)
     fit_briefly(model, datamodule, max_epochs=2)
     codes = model.encode(datamodule.x).detach()
     nearest = torch.cdist(codes, model.centroids.detach()).argmin(1)

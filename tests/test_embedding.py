@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 from genclust.analysis.embedding import check_embed_options, embed_2d
 from genclust.analysis.metrics import NOISE_LABEL
 from genclust.analysis.plots import embedding_figure, save_figure
+from genclust.commands.image_grids import image_grid
 from genclust.errors import UserError
-from genclust.models.image_grid import image_grid
 
 CONF = Path(__file__).parents[1] / "conf" / "embed"
 FAST_TSNE = {"n_iter": 50, "early_exaggeration_iter": 25, "perplexity": 10}

@@ -7,13 +7,20 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import make_blobs
 from tests.conftest import run_genclust
 
 from genclust.config.load import load
 from genclust.config.overrides import prepare_overrides
 from genclust.errors import UserError
-from genclust.rundir.names import CLUSTER_DIR, LATENTS_FILE, METRICS_FILE, PREDICT_DIR
+from genclust.rundir.names import (
+    CHECKPOINT_FILE,
+    CLUSTER_DIR,
+    LATENTS_FILE,
+    METRICS_FILE,
+    PREDICT_DIR,
+)
 
 QUICK = ("embed=none", "logger=none", "model.hidden_dims=[16]", "model.latent_dim=2")
 
@@ -77,6 +84,35 @@ def test_predict_asks_the_model(dec_run):
     assert summary["assigned_by"] == "the model's own assignment"
     with np.load(run_dir / LATENTS_FILE) as trained:  # the same samples: the same clusters
         np.testing.assert_array_equal(np.load(out_dir / "predictions.npy"), trained["cluster"])
+
+
+@pytest.mark.parametrize(
+    ("model", "stop"),
+    [("dec", "trainer.max_steps=12"), ("vade", "trainer.max_time=00:00:00:02")],
+)
+def test_a_run_stopped_inside_pretraining_keeps_its_clusters_in_the_checkpoint(
+    tmp_path, model, stop
+):
+    data = ("data=blobs", "data.n_samples=300", "data.centers=3")
+    run_dir = tmp_path / "run"
+    result = run_genclust(
+        "train", f"model={model}", "model.pretrain_epochs=1000", "trainer.max_epochs=1001", stop,
+        "cluster=model", *data, *QUICK, f"hydra.run.dir={run_dir}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
+    assert metrics["epochs"] < 1000  # it did stop inside pretraining
+
+    checkpoint = torch.load(run_dir / CHECKPOINT_FILE, weights_only=True)
+    assert checkpoint["state_dict"]["clusters_initialised"]
+    # predict loads the checkpoint: it must assign as the run did, not all to cluster 0.
+    result = run_genclust("predict", f"run={run_dir}", *data, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (out_dir,) = (run_dir / PREDICT_DIR).iterdir()
+    predictions = np.load(out_dir / "predictions.npy")
+    with np.load(run_dir / LATENTS_FILE) as trained:
+        np.testing.assert_array_equal(predictions, trained["model_cluster"])
+    assert len(np.unique(predictions)) > 1
 
 
 def test_cluster_model_without_a_cluster_aware_model_is_refused_before_training(genclust):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -11,8 +13,8 @@ from genclust.config.load import validate
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
-from genclust.models import MODELS, build_model
-from genclust.models.base import NonFiniteLossError
+from genclust.models import MODELS, build_model, load_trained_model
+from genclust.models.loss_record import LossRecord, NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
 TRAINABLE = sorted(set(MODELS) - {"raw"})  # raw has no parameters: tested on its own below
@@ -33,7 +35,7 @@ def _data(shape: tuple[int, ...], value_range: str = "unit", n: int = 64) -> Arr
     ("shape", "value_range", "architecture"),
     [((12,), "real", "mlp"), ((1, 16, 16), "unit", "conv")],
 )
-def test_model_trains_and_encodes(name, shape, value_range, architecture):
+def test_model_trains_and_encodes(name, shape, value_range, architecture, tmp_path):
     datamodule = ArrayDataModule(_data(shape, value_range), batch_size=16, seed=0)
     changes = {"latent_dim": 3, "hidden_dims": [16], "architecture": architecture}
     if name in ("vade", "dec"):
@@ -59,6 +61,30 @@ def test_model_trains_and_encodes(name, shape, value_range, architecture):
         clusters = model.cluster_assign(datamodule.x[:10])
         assert clusters.shape == (10,) and clusters.dtype == torch.int64
         assert clusters.min() >= 0 and clusters.max() < datamodule.n_classes
+
+    # Its checkpoint holds only plain values besides tensors, and restores the same model.
+    trainer.save_checkpoint(tmp_path / "model.ckpt")
+    checkpoint = torch.load(tmp_path / "model.ckpt", weights_only=True)
+    restored = load_trained_model(name, checkpoint, tmp_path / "model.ckpt")
+    assert type(restored) is type(model) and restored.options == model.options
+    model.eval()
+    torch.testing.assert_close(restored.encode(datamodule.x), model.encode(datamodule.x))
+    if model.assigns_clusters:
+        x = datamodule.x
+        assert torch.equal(restored.cluster_assign(x), model.cluster_assign(x))
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    datamodule = ArrayDataModule(_data((6,), "real"), batch_size=16, seed=0)
+    model = build_model(options("model", "ae", latent_dim=2), datamodule.input_shape, "real")
+    trainer = fit_briefly(model, datamodule, max_steps=1)
+    trainer.save_checkpoint(tmp_path / "ae.ckpt")
+    checkpoint = torch.load(tmp_path / "ae.ckpt", weights_only=True)
+    with pytest.raises(UserError, match="holds a model=ae, not model=vae"):
+        load_trained_model("vae", checkpoint, tmp_path / "ae.ckpt")
+    checkpoint["hyper_parameters"] = {"latent_dim": 2}  # not a genclust model's
+    with pytest.raises(UserError, match="was not written by this version's model=ae"):
+        load_trained_model("ae", checkpoint, tmp_path / "ae.ckpt")
 
 
 @pytest.mark.parametrize("name", TRAINABLE)
@@ -100,6 +126,24 @@ def test_non_finite_loss_stops_training_and_names_the_step():
     model = build_model(options("model", "ae", latent_dim=2), datamodule.input_shape, "real")
     with pytest.raises(NonFiniteLossError, match=r"loss/reconstruction became inf at step 0"):
         fit_briefly(model, datamodule, max_steps=4)
+
+
+def test_losses_are_checked_together_and_the_first_bad_step_is_named():
+    record = LossRecord()
+    for step in range(5):
+        bad = step in (2, 4)
+        record.add(step, {"a": torch.tensor(1.0), "b": torch.tensor(math.nan if bad else 2.0)})
+    with pytest.raises(NonFiniteLossError, match=r"^b became nan at step 2 \(epoch 7\)"):
+        record.settle(epoch=7)
+
+
+def test_epoch_means_cover_every_step_between_settles():
+    record = LossRecord()
+    for step, value in enumerate([1.0, 2.0, 3.0, 6.0]):
+        record.add(step, {"loss": torch.tensor(value), "twice": torch.tensor(2 * value)})
+        if step == 1:
+            assert record.settle(epoch=0) == {"loss": 2.0, "twice": 4.0}  # the last step's
+    assert record.epoch_means(epoch=0) == {"loss": 3.0, "twice": 6.0}
 
 
 @pytest.mark.parametrize(

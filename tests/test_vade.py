@@ -12,6 +12,7 @@ from tests.conftest import fit_briefly, options
 from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.models import MODELS, build_model
+from genclust.models.base import DataFacts
 from genclust.models.vade import VaDE, mixture_log_posterior, vade_kl
 from genclust.models.vae import gaussian_kl
 
@@ -82,7 +83,8 @@ def test_initialise_clusters_fits_the_mixture_to_the_codes():
             for c, n, s in zip(centres, sizes, spread, strict=True)
         ]
     )
-    model = VaDE((4,), "real", latent_dim=2, hidden_dims=[8], n_clusters=3)
+    vade = options("model", "vade", latent_dim=2, hidden_dims=[8], n_clusters=3)
+    model = VaDE(vade, DataFacts((4,), "real"))
     torch.manual_seed(0)
     model.initialise_clusters(torch.tensor(codes, dtype=torch.float32))
 
@@ -135,7 +137,8 @@ def test_two_phase_fit_starts_the_mixture_from_the_pretrained_codes():
 
 
 def test_sample_cluster_draws_from_that_mixture_component():
-    model = VaDE((1, 8, 8), "unit", (1, 8, 8), latent_dim=2, hidden_dims=[8], n_clusters=3)
+    vade = options("model", "vade", latent_dim=2, hidden_dims=[8], n_clusters=3)
+    model = VaDE(vade, DataFacts((1, 8, 8), "unit", (1, 8, 8)))
     with torch.no_grad():  # three far-apart, very narrow components
         model.cluster_means.copy_(torch.tensor([[-5.0, 0.0], [0.0, 5.0], [5.0, 0.0]]))
         model.cluster_log_vars.fill_(-10.0)

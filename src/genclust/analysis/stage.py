@@ -117,6 +117,7 @@ def analyse_codes(
     extra: Mapping[str, Any] | None = None,
     model_clusters: np.ndarray | None = None,
     images: np.ndarray | None = None,
+    step: int = 0,
 ) -> dict[str, Any]:
     """Cluster, score and map the codes z; write latents, clusterer, figures, metrics to out_dir
     and, with a logger, to TensorBoard (figures, Projector, the run's HPARAMS session).
@@ -125,6 +126,8 @@ def analyse_codes(
     own assignment of each sample; saved with the codes, and the clusters themselves under
     cluster=model. ``images``: the samples as (n, C, H, W) images, for image data: each
     cluster's members are then drawn, and they are the Projector's thumbnails.
+    ``step``: where the cluster metrics go on TensorBoard's step axis (train: the model's
+    final global step).
     """
     if plan.uses_model_clusters and model_clusters is None:
         raise UserError(
@@ -219,7 +222,7 @@ def analyse_codes(
     write_atomic(out_dir / CLUSTERER_FILE, lambda stream: joblib.dump(plan.clusterer, stream), True)
     write_json(out_dir / METRICS_FILE, metrics)
     if logger is not None:
-        write_session(logger.experiment, hparams or {}, scores)
+        write_session(logger.experiment, hparams or {}, scores, step)
         logger.finalize("success")
     return metrics
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from genclust.analysis.stage import AnalysisPlan, plan_analysis
+from genclust.commands.code_groups import manifold_grouping
 from genclust.config.commands import TrainConfig
+from genclust.config.models import DECOptions
 from genclust.data import ArrayDataModule, build_datamodule
 from genclust.models import GenerativeModel, build_model
 
@@ -31,6 +33,7 @@ def prepare_run(config: TrainConfig) -> PreparedRun:
         datamodule.value_range,
         datamodule.image_shape,
         datamodule.n_classes,
+        group_codes=_dec_grouping(config),
     )
     plan = plan_analysis(
         config.cluster,
@@ -40,3 +43,11 @@ def prepare_run(config: TrainConfig) -> PreparedRun:
         seed=config.seed,
     )
     return PreparedRun(datamodule, model, plan)
+
+
+def _dec_grouping(config: TrainConfig):
+    """How DEC's init=tsne|umap groups the codes; None for every other model and init."""
+    model = config.model
+    if isinstance(model, DECOptions) and model.init != "kmeans":
+        return manifold_grouping(model.init)
+    return None

@@ -23,7 +23,8 @@ from genclust.config.commands import TrainConfig
 from genclust.config.load import validate
 from genclust.data import ArrayDataModule
 from genclust.errors import UserError
-from genclust.models.base import EPOCH_SUFFIX, NonFiniteLossError
+from genclust.models.base import EPOCH_SUFFIX
+from genclust.models.loss_record import NonFiniteLossError
 from genclust.models.encode import encode_and_assign
 from genclust.rundir.finished import FinishedRun
 from genclust.rundir.lock import training_lock
@@ -90,6 +91,7 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
         },
         model_clusters=model_clusters,
         images=images,
+        step=trainer.global_step,
     )
     log.info("run dir: %s\n%s", run_dir, format_metrics_table(metrics))  # the console and train.log
     return metrics

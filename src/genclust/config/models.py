@@ -46,14 +46,18 @@ class NetworkOptions(ModelOptions):
     lr: PositiveNumber
 
 
-class AutoencoderOptions(NetworkOptions):
+class ReconstructingOptions(NetworkOptions):
+    """Models trained to reconstruct their input under a likelihood."""
+
+    likelihood: Likelihood
+
+
+class AutoencoderOptions(ReconstructingOptions):
     name: Literal["ae"]
-    likelihood: Likelihood
 
 
-class VAEOptions(NetworkOptions):
+class VAEOptions(ReconstructingOptions):
     name: Literal["vae"]
-    likelihood: Likelihood
     beta: NonNegativeNumber
 
 
@@ -70,16 +74,18 @@ class ClusterModelOptions(NetworkOptions):
     assigns_clusters: ClassVar[bool] = True
 
 
-class VaDEOptions(ClusterModelOptions):
+class PretrainedClusterOptions(ClusterModelOptions, ReconstructingOptions):
+    """Cluster models that first train as an autoencoder, then set their clusters from its codes."""
+
+    pretrain_epochs: NonNegativeInt
+
+
+class VaDEOptions(PretrainedClusterOptions):
     name: Literal["vade"]
-    likelihood: Likelihood
-    pretrain_epochs: NonNegativeInt
 
 
-class DECOptions(ClusterModelOptions):
+class DECOptions(PretrainedClusterOptions):
     name: Literal["dec"]
-    likelihood: Likelihood
-    pretrain_epochs: NonNegativeInt
     init: Literal["kmeans", "tsne", "umap"]
     augment: NonNegativeInt
     alpha: PositiveNumber

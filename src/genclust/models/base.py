@@ -1,55 +1,86 @@
-"""What every genclust model shares: the ``encode(x) → z`` contract, loss logging, image grids."""
+"""What every genclust model shares: its options and data facts, the ``encode(x) → z`` contract,
+loss logging with a NaN guard, and the RNG state in its checkpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.loggers import TensorBoardLogger
 
-from genclust.errors import UserError
-from genclust.models.image_grid import image_grid
+from genclust.config.models import ModelOptions
+from genclust.models.loss_record import LossRecord
 
-RECONSTRUCTION_GRID = "images/reconstruction"  # TensorBoard tags of the per-epoch image grids
-SAMPLE_GRID = "images/samples"
-_GRID_SIZE = 32
 RNG_STATE = "genclust_rng_state"
 STEP_SUFFIX = "_step"  # a loss's tag per step is <name>_step, its epoch mean <name>_epoch
 EPOCH_SUFFIX = "_epoch"
+OPTIONS, DATA = "options", "data"  # a checkpoint's hyper_parameters: {"options": ..., "data": ...}
 
 
-class NonFiniteLossError(UserError):
-    """A loss became NaN or infinite: training stops; what was logged so far stays."""
+@dataclass(frozen=True)
+class DataFacts:
+    """What a model learns from its data, never from the user's config.
+
+    ``value_range`` is "unit" when every value lies in [0, 1], else "real"; ``image_shape`` is
+    (C, H, W) when samples can be drawn as images; ``n_classes`` is None without labels.
+    """
+
+    input_shape: tuple[int, ...]
+    value_range: str
+    image_shape: tuple[int, ...] | None = None
+    n_classes: int | None = None
+
+    def __post_init__(self) -> None:  # lists (from a checkpoint or a caller) become tuples
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        if self.image_shape is not None:
+            object.__setattr__(self, "image_shape", tuple(self.image_shape))
 
 
 class GenerativeModel(pl.LightningModule):
-    """Base of every model. Subclasses implement ``encode`` and ``training_step``.
+    """Base of every model: ``Model(options, data)``. Subclasses implement ``encode`` and
+    ``training_step``, and may offer ``reconstruct`` and ``sample``.
 
-    ``input_shape``, ``value_range`` and ``image_shape`` come from the data, not the user's
-    config, so a model always fits the data it is trained on.
+    Every TensorBoard point sits at the number of training batches done when it was measured
+    (``global_step``, which counts batches for every model): a batch's losses at the step it
+    starts from, epoch means at the step the epoch ends on.
     """
 
     main_loss: str  # the loss shown in the progress bar
     # True when a backward pass leaves some parameters without gradient (a GAN's two players
     # take turns), which DistributedDataParallel must be told about.
     leaves_parameters_unused = False
-    # True for cluster-aware models (models/cluster_model.py), whose ``cluster_assign`` gives
-    # each sample its cluster; cluster=model uses it.
-    assigns_clusters = False
 
-    def __init__(
-        self,
-        input_shape: Sequence[int],
-        value_range: str,
-        image_shape: Sequence[int] | None = None,
-    ) -> None:
+    def __init__(self, options: ModelOptions, data: DataFacts) -> None:
         super().__init__()
-        self.input_shape = tuple(input_shape)
-        self.value_range = value_range
-        self.image_shape = tuple(image_shape) if image_shape else None
-        self._epoch_batches = 0
+        self.options = options
+        self.facts = data
+        # Plain values only, so checkpoints load with torch.load(weights_only=True).
+        self.save_hyperparameters(
+            {OPTIONS: options.model_dump(mode="json"), DATA: asdict(data)}, logger=False
+        )
+        self.automatic_optimization = not options.steps_own_optimizers
+        self._losses = LossRecord()
+        self._batch_step = 0
+        self.progress_losses: dict[str, float] = {}  # the last logged step's main loss
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.facts.input_shape
+
+    @property
+    def value_range(self) -> str:
+        return self.facts.value_range
+
+    @property
+    def image_shape(self) -> tuple[int, ...] | None:
+        return self.facts.image_shape
+
+    @property
+    def assigns_clusters(self) -> bool:
+        """True for cluster-aware models (models/cluster_model.py); cluster=model uses them."""
+        return self.options.assigns_clusters
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Latent code of each sample (deterministic: the posterior mean for a VAE)."""
@@ -63,34 +94,40 @@ class GenerativeModel(pl.LightningModule):
         """n new samples from the model, as data; None for models that cannot generate."""
         return None
 
-    def log_losses(self, losses: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        """Record this step's losses; stop the run when one is not finite.
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # A model stepping its own optimizers has counted this batch by the time it logs.
+        self._batch_step = self.global_step
 
-        Lightning's ``self.log`` costs about 1.8 ms a call on the CPU, a third of a small
-        model's whole step. So step values go straight to the logger every
-        ``log_every_n_steps`` batches (the progress bar gets the main loss then), and epoch
-        means are summed here and handed to ``self.log`` once per epoch.
+    def log_losses(self, losses: Mapping[str, torch.Tensor]) -> None:
+        """Record this step's losses; the run stops when one is not finite (see LossRecord).
+
+        Lightning's ``self.log`` costs about 2 ms a call on the CPU, a sixth of a small model's
+        whole step. So every ``log_every_n_steps`` steps the step's values go straight to the
+        logger and to ``progress_losses`` (which the progress bar shows), and the epoch means
+        reach ``self.log`` once per epoch.
         """
-        values = torch.stack([value.detach() for value in losses.values()])
-        finite = torch.isfinite(values)
-        if not finite.all():
-            name, value = list(losses.items())[int((~finite).nonzero()[0])]
-            raise NonFiniteLossError(
-                f"{name} became {value.item()} at step {self.global_step} "
-                f"(epoch {self.current_epoch}); try a lower model.lr. Logs so far are kept."
-            )
-        self._loss_names = list(losses)
-        self._epoch_loss_sum = values if self._epoch_batches == 0 else self._epoch_loss_sum + values
-        self._epoch_batches += 1
-        if batch_idx % self.trainer.log_every_n_steps == 0:
-            named = self._named(values, STEP_SUFFIX)
+        self._losses.add(self._batch_step, losses)
+        if self._batch_step % self.trainer.log_every_n_steps == 0:
+            latest = self._losses.settle(self.current_epoch)
+            self.progress_losses = {self.main_loss + STEP_SUFFIX: latest[self.main_loss]}
             if self.logger is not None:
-                self.logger.log_metrics({k: v.item() for k, v in named.items()}, self.global_step)
-            main = self.main_loss + STEP_SUFFIX
-            self.log(main, named[main], on_step=True, on_epoch=False, prog_bar=True, logger=False)
+                named = {name + STEP_SUFFIX: value for name, value in latest.items()}
+                self.logger.log_metrics(named, self._batch_step)
 
     def on_train_epoch_start(self) -> None:
-        self._epoch_batches = 0
+        self._losses = LossRecord()
+
+    def on_train_epoch_end(self) -> None:
+        means = self._losses.epoch_means(self.current_epoch)
+        if not means:
+            return
+        named = {name + EPOCH_SUFFIX: value for name, value in means.items()}
+        if self.logger is not None:  # at the step the epoch ends on, as its image grids
+            self.logger.log_metrics({**named, "epoch": self.current_epoch}, self.global_step)
+        # For the progress bar and trainer.callback_metrics (the run's final losses).
+        main = self.main_loss + EPOCH_SUFFIX
+        self.log(main, named.pop(main), on_step=False, on_epoch=True, prog_bar=True, logger=False)
+        self.log_dict(named, on_step=False, on_epoch=True, logger=False)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Lightning keeps no RNG state; without it a resumed run would draw other noise.
@@ -99,41 +136,3 @@ class GenerativeModel(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if RNG_STATE in checkpoint:
             torch.set_rng_state(checkpoint[RNG_STATE])
-
-    def on_train_epoch_end(self) -> None:
-        if self._epoch_batches:
-            means = self._named(self._epoch_loss_sum / self._epoch_batches, EPOCH_SUFFIX)
-            main = self.main_loss + EPOCH_SUFFIX
-            self.log(main, means.pop(main), on_step=False, on_epoch=True, prog_bar=True)
-            self.log_dict(means, on_step=False, on_epoch=True)
-        self._log_image_grids()
-
-    def _named(self, values: torch.Tensor, suffix: str) -> dict[str, torch.Tensor]:
-        return {name + suffix: value for name, value in zip(self._loss_names, values, strict=True)}
-
-    def _log_image_grids(self) -> None:
-        if self.image_shape is None or not isinstance(self.logger, TensorBoardLogger):
-            return
-        datamodule = self.trainer.datamodule
-        x = datamodule.x[:_GRID_SIZE].to(self.device)
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
-            # The same noise every epoch, from its own generator: the grid shows progress, and
-            # drawing it leaves the training RNG alone (so resumed runs match uninterrupted ones).
-            noise = torch.Generator().manual_seed(0)
-            grids = {
-                RECONSTRUCTION_GRID: self.reconstruct(x),
-                SAMPLE_GRID: self.sample(_GRID_SIZE, generator=noise),
-            }
-        self.train(was_training)
-        for tag, images in grids.items():
-            if images is not None:
-                self._add_image_grid(tag, images)
-
-    def _add_image_grid(self, tag: str, images: torch.Tensor) -> None:
-        images = images.detach().float().cpu().reshape(-1, *self.image_shape)
-        if self.value_range != "unit":  # standardised data: stretch to [0, 1] for display
-            images = (images - images.min()) / (images.max() - images.min()).clamp_min(1e-8)
-        grid = image_grid(images.clamp(0, 1), nrow=8)
-        self.logger.experiment.add_image(tag, grid, self.current_epoch)

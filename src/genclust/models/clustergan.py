@@ -19,60 +19,39 @@ too slowly for the data's epoch budget.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import partial
-
 import torch
 import torch.nn.functional as F
-from pydantic import PositiveInt
 from torch import nn
 
-from genclust.config.types import NonNegativeNumber, PositiveNumber
+from genclust.models.adversarial import AdversarialModel
 from genclust.models.cluster_model import ClusterModel
-from genclust.models.networks import build_decoder, build_encoder, pick_architecture
 
 GENERATOR = "loss/generator"
 CRITIC = "loss/critic"
 ENCODER = "loss/encoder"
 
 
-class ClusterGAN(ClusterModel):
+class ClusterGAN(ClusterModel, AdversarialModel):
     main_loss = GENERATOR
-    leaves_parameters_unused = True  # each player's update leaves the other's weights alone
-    clusters_start_from_codes = False  # the encoder's head assigns clusters from the start
+    adam_betas = (0.5, 0.9)  # the paper's, after Gulrajani et al.'s (0, 0.9)
 
-    def __init__(
-        self,
-        input_shape: Sequence[int],
-        value_range: str,
-        image_shape: Sequence[int] | None = None,
-        latent_dim: PositiveInt = 30,
-        n_clusters: PositiveInt = 10,
-        hidden_dims: list[PositiveInt] = (512, 256),
-        architecture: str = "auto",
-        sigma: PositiveNumber = 0.1,
-        noise_weight: NonNegativeNumber = 10.0,
-        cluster_weight: NonNegativeNumber = 10.0,
-        critic_steps: PositiveInt = 5,
-        penalty_weight: NonNegativeNumber = 10.0,
-        lr: PositiveNumber = 3e-3,
-    ) -> None:
-        super().__init__(input_shape, value_range, image_shape, n_clusters, pretrain_epochs=0)
-        self.save_hyperparameters(logger=False)
-        self.automatic_optimization = False
-        arch = pick_architecture(architecture, self.input_shape)
-        leaky = partial(nn.LeakyReLU, 0.2)
-        code_dim = latent_dim + n_clusters
-        self.generator = build_decoder(code_dim, self.input_shape, hidden_dims, arch)
+    @property
+    def encoder_width(self) -> int:  # the noise estimate and the cluster logits
+        return self.options.latent_dim + self.n_clusters
+
+    @property
+    def decoder_width(self) -> int:  # the noise and the one-hot cluster
+        return self.options.latent_dim + self.n_clusters
+
+    def build_networks(self) -> None:
         # No batch norm (the builders have none): the gradient penalty is per sample.
-        self.critic = build_encoder(self.input_shape, 1, hidden_dims, arch, leaky)
+        super().build_networks()
         # A critic's score matters only up to a constant, so its last bias would never train.
         self.critic[-1].register_parameter("bias", None)
-        self.encoder = build_encoder(self.input_shape, code_dim, hidden_dims, arch)
 
     def invert(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """E(x) split into the noise estimate ẑ_n and the cluster logits ĉ."""
-        return self.encoder(x).split([self.hparams.latent_dim, self.n_clusters], dim=1)
+        return self.encoder(x).split([self.options.latent_dim, self.n_clusters], dim=1)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         # Both parts, as the paper's k-means on E(x) sees them.
@@ -84,17 +63,16 @@ class ClusterGAN(ClusterModel):
 
     def generate(self, noise: torch.Tensor, clusters: torch.Tensor) -> torch.Tensor:
         one_hot = F.one_hot(clusters, self.n_clusters).to(noise.dtype)
-        out = self.generator(torch.cat([noise, one_hot], dim=1))
-        return torch.sigmoid(out) if self.value_range == "unit" else out
+        return self.decode(torch.cat([noise, one_hot], dim=1))
 
     def draw_latent(
         self, n: int, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """n codes from the prior: z_n ~ σ·N(0, I) and a uniformly drawn cluster index."""
         device = generator.device if generator is not None else self.device
-        noise = torch.randn(n, self.hparams.latent_dim, generator=generator, device=device)
+        noise = torch.randn(n, self.options.latent_dim, generator=generator, device=device)
         clusters = torch.randint(self.n_clusters, (n,), generator=generator, device=device)
-        return self.hparams.sigma * noise.to(self.device), clusters.to(self.device)
+        return self.options.sigma * noise.to(self.device), clusters.to(self.device)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.generate(*self.draw_latent(n, generator))
@@ -116,13 +94,11 @@ class ClusterGAN(ClusterModel):
         critic_optimizer, ge_optimizer = self.optimizers()
 
         self.toggle_optimizer(critic_optimizer)
-        for _ in range(self.hparams.critic_steps):
+        for _ in range(self.options.critic_steps):
             with torch.no_grad():
                 fake = self.generate(*self.draw_latent(len(batch)))
             critic_loss = self._critic_loss(batch, fake)
-            critic_optimizer.zero_grad()
-            self.manual_backward(critic_loss)
-            critic_optimizer.step()
+            self.update_critic(critic_optimizer, critic_loss)
         self.untoggle_optimizer(critic_optimizer)
 
         self.toggle_optimizer(ge_optimizer)
@@ -133,29 +109,19 @@ class ClusterGAN(ClusterModel):
             *self.invert(fake),
             noise,
             clusters,
-            self.hparams.noise_weight,
-            self.hparams.cluster_weight,
+            self.options.noise_weight,
+            self.options.cluster_weight,
         )
-        ge_optimizer.zero_grad()
-        self.manual_backward(g_loss + e_loss)
-        ge_optimizer.step()
+        self.update_generator(ge_optimizer, g_loss + e_loss)
         self.untoggle_optimizer(ge_optimizer)
 
-        self.log_losses({GENERATOR: g_loss, CRITIC: critic_loss, ENCODER: e_loss}, batch_idx)
+        self.log_losses({GENERATOR: g_loss, CRITIC: critic_loss, ENCODER: e_loss})
 
     def _critic_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """Critic's estimate of minus the Wasserstein distance, plus the gradient penalty."""
         wasserstein = self.critic(real).mean() - self.critic(fake).mean()
         penalty = gradient_penalty(self.critic, real, fake)
-        return -wasserstein + self.hparams.penalty_weight * penalty
-
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        betas = (0.5, 0.9)  # the paper's, after Gulrajani et al.'s (0, 0.9)
-        generator_and_encoder = [*self.generator.parameters(), *self.encoder.parameters()]
-        return [
-            torch.optim.Adam(self.critic.parameters(), lr=self.hparams.lr, betas=betas),
-            torch.optim.Adam(generator_and_encoder, lr=self.hparams.lr, betas=betas),
-        ]
+        return -wasserstein + self.options.penalty_weight * penalty
 
 
 def inverse_loss(

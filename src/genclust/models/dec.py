@@ -13,40 +13,34 @@ batches of hundreds of samples, the cluster frequencies it divides by are stable
 
 Two options go beyond the papers. ``init=tsne|umap`` places the centroids N2D's way: a GMM on a
 t-SNE or UMAP map of the codes finds the groups, each centroid is the mean code of its group;
-the model then assigns new data itself, which N2D cannot. ``augment=k`` (images) computes Q on
+the model then assigns new data itself, which N2D cannot. The model knows nothing of manifolds:
+whoever builds it hands it that grouping (``group_codes``; the train command builds it from the
+analysis' own manifold settings). ``augment=k`` (images) computes Q on
 copies shifted by up to k pixels while P comes from the originals, as DEC-DA (Guo et al. 2018):
 the encoder learns that a shifted garment is the same garment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import NonNegativeInt, PositiveInt
 from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture
 from torch import nn
 
-from genclust.analysis.manifold import learn_manifold
-from genclust.config.types import NonNegativeNumber, PositiveNumber
+from genclust.config.models import DECOptions
 from genclust.errors import UserError
-from genclust.models.cluster_model import ClusterModel
-from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
-from genclust.models.networks import build_decoder, build_encoder, pick_architecture
+from genclust.models.autoencoder import RECONSTRUCTION, Autoencoder
+from genclust.models.base import DataFacts
+from genclust.models.cluster_model import PretrainedClusters
 
 LOSS = "loss/total"
-RECONSTRUCTION = "loss/reconstruction"
 CLUSTERING = "loss/clustering"  # KL(P ‖ Q), 0 during pretraining
 _KMEANS_RESTARTS = 20  # as DEC's authors
-# init=tsne|umap: (dimensions, parameters) of the map; UMAP's are N2D's, t-SNE's genclust's own
-INIT_MANIFOLDS = {
-    "tsne": (2, {"perplexity": 30, "n_iter": 300}),
-    "umap": (10, {"n_neighbors": 20, "min_dist": 0.0}),
-}
-INITS = ("kmeans", *INIT_MANIFOLDS)
+# (codes, number of groups, seed) → the group of each code; for init=tsne|umap
+GroupCodes = Callable[[np.ndarray, int, int], np.ndarray]
 
 
 def soft_assignments(z: torch.Tensor, centroids: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -86,99 +80,69 @@ def random_shift(images: torch.Tensor, max_pixels: int) -> torch.Tensor:
     return F.grid_sample(images, grid, mode="nearest", align_corners=False)
 
 
-class DEC(ClusterModel):
+class DEC(PretrainedClusters, Autoencoder):
     main_loss = LOSS
 
     def __init__(
-        self,
-        input_shape: Sequence[int],
-        value_range: str,
-        image_shape: Sequence[int] | None = None,
-        latent_dim: PositiveInt = 10,
-        hidden_dims: list[PositiveInt] = (256, 128),
-        architecture: str = "auto",
-        likelihood: str = "auto",
-        n_clusters: PositiveInt = 10,
-        pretrain_epochs: NonNegativeInt = 50,
-        init: str = "kmeans",
-        augment: NonNegativeInt = 0,
-        alpha: PositiveNumber = 1.0,
-        cluster_weight: PositiveNumber = 0.1,
-        reconstruction_weight: NonNegativeNumber = 1.0,
-        lr: PositiveNumber = 1e-3,
+        self, options: DECOptions, data: DataFacts, group_codes: GroupCodes | None = None
     ) -> None:
-        super().__init__(input_shape, value_range, image_shape, n_clusters, pretrain_epochs)
-        self.save_hyperparameters(logger=False)
-        if init not in INITS:
-            raise UserError(f"model.init must be one of {', '.join(INITS)} (got {init!r})")
-        if augment and image_shape is None:
+        if options.augment and data.image_shape is None:
             raise UserError("model.augment shifts images; these data are not images: set it to 0")
-        self.likelihood = pick_likelihood(likelihood, value_range)
-        arch = pick_architecture(architecture, self.input_shape)
-        self.encoder = build_encoder(self.input_shape, latent_dim, hidden_dims, arch)
-        self.decoder = build_decoder(latent_dim, self.input_shape, hidden_dims, arch)
-        self.centroids = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        super().__init__(options, data)
+        self.group_codes = group_codes
+        self.centroids = nn.Parameter(torch.zeros(self.n_clusters, options.latent_dim))
         self._values_per_sample = int(np.prod(self.input_shape))
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return decoded_to_sample(self.decoder(self.encoder(x)), self.likelihood)
-
     def cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        return soft_assignments(self.encoder(x), self.centroids, self.hparams.alpha)
+        return soft_assignments(self.encode(x), self.centroids, self.options.alpha)
 
     def initialise_clusters(self, codes: torch.Tensor) -> None:
         seed = int(torch.randint(2**31 - 1, ()))  # from the run's seeded RNG: reproducible
         z = codes.cpu().numpy()
-        if self.hparams.init == "kmeans":
+        if self.options.init == "kmeans":
             kmeans = KMeans(self.n_clusters, n_init=_KMEANS_RESTARTS, random_state=seed).fit(z)
             centres = kmeans.cluster_centers_
         else:
-            dimensions, params = INIT_MANIFOLDS[self.hparams.init]
-            mapped = learn_manifold(z, self.hparams.init, dimensions, seed, params)
-            groups = GaussianMixture(self.n_clusters, random_state=seed).fit_predict(mapped)
-            # A group the GMM left empty keeps a centroid at a random code, so K stay in play.
-            fallback = z[np.random.default_rng(seed).integers(len(z), size=self.n_clusters)]
-            centres = np.stack(
-                [
-                    z[groups == k].mean(0) if (groups == k).any() else fallback[k]
-                    for k in range(self.n_clusters)
-                ]
-            )
+            centres = self._group_means(z, seed)
         centres = torch.as_tensor(centres, dtype=self.centroids.dtype)
         self.centroids.data.copy_(centres.to(self.centroids.device))
 
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        z = self.encoder(batch)
-        # Per value, as IDEC's MSE: the weights then mean the same for any data size.
-        reconstruction = (
-            reconstruction_nll(self.decoder(z), batch, self.likelihood) / self._values_per_sample
+    def _group_means(self, z: np.ndarray, seed: int) -> np.ndarray:
+        """The mean code of each group ``group_codes`` finds (init=tsne|umap)."""
+        if self.group_codes is None:
+            raise RuntimeError(f"DEC with init={self.options.init} was built without group_codes")
+        groups = self.group_codes(z, self.n_clusters, seed)
+        # A group left empty keeps a centroid at a random code, so K stay in play.
+        fallback = z[np.random.default_rng(seed).integers(len(z), size=self.n_clusters)]
+        return np.stack(
+            [
+                z[groups == k].mean(0) if (groups == k).any() else fallback[k]
+                for k in range(self.n_clusters)
+            ]
         )
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        z = self.encode(batch)
+        # Per value, as IDEC's MSE: the weights then mean the same for any data size.
+        reconstruction = self.reconstruction_loss(z, batch) / self._values_per_sample
         if self.pretraining:
             clustering = torch.zeros((), device=self.device)
             loss = reconstruction
         else:
             clustering = self._clustering_loss(batch, z)
             loss = (
-                self.hparams.reconstruction_weight * reconstruction
-                + self.hparams.cluster_weight * clustering
+                self.options.reconstruction_weight * reconstruction
+                + self.options.cluster_weight * clustering
             )
-        self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, CLUSTERING: clustering}, batch_idx
-        )
+        self.log_losses({LOSS: loss, RECONSTRUCTION: reconstruction, CLUSTERING: clustering})
         return loss
 
     def _clustering_loss(self, batch: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        alpha = self.hparams.alpha
-        if not self.hparams.augment:
+        alpha = self.options.alpha
+        if not self.options.augment:
             return clustering_loss(soft_assignments(z, self.centroids, alpha))
         with torch.no_grad():  # the target comes from the unshifted images
             target = target_distribution(soft_assignments(z, self.centroids, alpha))
-        shifted = random_shift(batch.reshape(-1, *self.image_shape), self.hparams.augment)
-        q = soft_assignments(self.encoder(shifted.reshape(batch.shape)), self.centroids, alpha)
+        shifted = random_shift(batch.reshape(-1, *self.image_shape), self.options.augment)
+        q = soft_assignments(self.encode(shifted.reshape(batch.shape)), self.centroids, alpha)
         return kl_divergence(target, q)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

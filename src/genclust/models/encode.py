@@ -1,13 +1,26 @@
-"""Encode a whole data set with a trained model, batch by batch, without gradients."""
+"""Run a model over a whole data set, batch by batch, in eval mode and without gradients."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 
 from genclust.models.base import GenerativeModel
+
+
+@contextmanager
+def evaluating(model: GenerativeModel) -> Iterator[None]:
+    """``model`` in eval mode without gradients; its training mode comes back afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        model.train(was_training)
 
 
 def encode_all(model: GenerativeModel, batches: Iterable[torch.Tensor]) -> np.ndarray:
@@ -33,9 +46,5 @@ def _map_batches(
     batches: Iterable[torch.Tensor],
     function: Callable[[torch.Tensor], torch.Tensor],
 ) -> torch.Tensor:
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode():
-        outputs = [function(batch.to(model.device)).cpu() for batch in batches]
-    model.train(was_training)
-    return torch.cat(outputs)
+    with evaluating(model):
+        return torch.cat([function(batch.to(model.device)).cpu() for batch in batches])

@@ -7,7 +7,7 @@ decoders map a latent code back to a sample. Which family is used follows the da
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from torch import nn
 
@@ -41,7 +41,7 @@ def build_encoder(
     out_dim: int,
     hidden_dims: Sequence[int],
     architecture: str,
-    activation: type[nn.Module] = nn.ReLU,
+    activation: Callable[[], nn.Module] = nn.ReLU,
 ) -> nn.Sequential:
     """Sample of ``input_shape`` → vector of ``out_dim``."""
     if architecture == "conv":
@@ -65,7 +65,7 @@ def build_decoder(
     output_shape: Sequence[int],
     hidden_dims: Sequence[int],
     architecture: str,
-    activation: type[nn.Module] = nn.ReLU,
+    activation: Callable[[], nn.Module] = nn.ReLU,
 ) -> nn.Sequential:
     """Latent code → unbounded sample of ``output_shape`` (logits or means; the loss decides)."""
     reversed_hidden = list(reversed(hidden_dims))

@@ -9,24 +9,20 @@ GMM fitted to those codes then sets π, μ_c and σ²_c, and the ELBO trains eve
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import NonNegativeInt, PositiveInt
 from sklearn.mixture import GaussianMixture
 from torch import nn
 
-from genclust.config.types import PositiveNumber
-from genclust.models.cluster_model import ClusterModel
-from genclust.models.likelihood import decoded_to_sample, pick_likelihood, reconstruction_nll
-from genclust.models.networks import build_decoder, build_encoder, pick_architecture
+from genclust.config.models import VaDEOptions
+from genclust.models.autoencoder import RECONSTRUCTION
+from genclust.models.base import DataFacts
+from genclust.models.cluster_model import PretrainedClusters
+from genclust.models.likelihood import decoded_to_sample
+from genclust.models.vae import ELBO, KL, LOSS, VAE
 
-LOSS = "loss/total"
-RECONSTRUCTION = "loss/reconstruction"
-KL = "loss/kl"
-ELBO = "elbo"
 # Bounds of the clusters' log-variances: a component that shrinks onto a few codes would
 # otherwise divide by a vanishing variance and make the loss infinite.
 _LOG_VAR_MIN, _LOG_VAR_MAX = -10.0, 10.0
@@ -74,51 +70,24 @@ def vade_kl(
     return kl.mean(), gamma
 
 
-class VaDE(ClusterModel):
+class VaDE(PretrainedClusters, VAE):
     main_loss = LOSS
 
-    def __init__(
-        self,
-        input_shape: Sequence[int],
-        value_range: str,
-        image_shape: Sequence[int] | None = None,
-        latent_dim: PositiveInt = 10,
-        hidden_dims: list[PositiveInt] = (256, 128),
-        architecture: str = "auto",
-        likelihood: str = "auto",
-        n_clusters: PositiveInt = 10,
-        pretrain_epochs: NonNegativeInt = 50,
-        lr: PositiveNumber = 1e-3,
-    ) -> None:
-        super().__init__(input_shape, value_range, image_shape, n_clusters, pretrain_epochs)
-        self.save_hyperparameters(logger=False)
-        self.likelihood = pick_likelihood(likelihood, value_range)
-        arch = pick_architecture(architecture, self.input_shape)
-        self.encoder = build_encoder(self.input_shape, 2 * latent_dim, hidden_dims, arch)
-        self.decoder = build_decoder(latent_dim, self.input_shape, hidden_dims, arch)
+    def __init__(self, options: VaDEOptions, data: DataFacts) -> None:
+        super().__init__(options, data)
+        k, d = self.n_clusters, options.latent_dim
         # Until initialise_clusters sets them: K copies of N(0, I), equally likely.
-        self.mixture_logits = nn.Parameter(torch.zeros(n_clusters))
-        self.cluster_means = nn.Parameter(torch.zeros(n_clusters, latent_dim))
-        self.cluster_log_vars = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        self.mixture_logits = nn.Parameter(torch.zeros(k))
+        self.cluster_means = nn.Parameter(torch.zeros(k, d))
+        self.cluster_log_vars = nn.Parameter(torch.zeros(k, d))
 
     def prior(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """log π, μ_c and the bounded log σ²_c of the mixture."""
         log_vars = self.cluster_log_vars.clamp(_LOG_VAR_MIN, _LOG_VAR_MAX)
         return F.log_softmax(self.mixture_logits, dim=0), self.cluster_means, log_vars
 
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z|x)."""
-        mean, log_var = self.encoder(x).chunk(2, dim=1)
-        return mean, log_var
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.posterior(x)[0]
-
     def cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         return mixture_log_posterior(self.encode(x), *self.prior()).exp()
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return decoded_to_sample(self.decoder(self.encode(x)), self.likelihood)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """c ~ π, then z ~ N(μ_c, σ²_c), decoded; drawn on the CPU, where ``generator`` lives."""
@@ -165,17 +134,12 @@ class VaDE(ClusterModel):
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         mean, log_var = self.posterior(batch)
         if self.pretraining:  # a plain autoencoder on the posterior mean
-            reconstruction = reconstruction_nll(self.decoder(mean), batch, self.likelihood)
-            self.log_losses({LOSS: reconstruction, RECONSTRUCTION: reconstruction}, batch_idx)
+            reconstruction = self.reconstruction_loss(mean, batch)
+            self.log_losses({LOSS: reconstruction, RECONSTRUCTION: reconstruction})
             return reconstruction
-        z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
-        reconstruction = reconstruction_nll(self.decoder(z), batch, self.likelihood)
+        z = self.draw_code(mean, log_var)
+        reconstruction = self.reconstruction_loss(z, batch)
         kl, _ = vade_kl(mean, log_var, z, *self.prior())
         loss = reconstruction + kl
-        self.log_losses(
-            {LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -loss}, batch_idx
-        )
+        self.log_losses({LOSS: loss, RECONSTRUCTION: reconstruction, KL: kl, ELBO: -loss})
         return loss
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
