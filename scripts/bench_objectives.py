@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 from omegaconf import OmegaConf
 from scipy.stats import rankdata, spearmanr
 
@@ -63,7 +64,6 @@ from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy
 from genclust.analysis.stage import plan_analysis
 from genclust.config.metrics import SILHOUETTE
 from genclust.data import build_datamodule
-from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
 TOP = 5  # the table also gives the mean ACC of the runs a score ranks in its top 5
 FORGED_NOISE = 0.9  # the forged run keeps each cluster's most central 10% and calls the rest noise

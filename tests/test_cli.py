@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata
 from tests.conftest import run_genclust
 
 from genclust.analysis.gallery import MEMBERS_TAG
+from genclust.analysis.label_free import label_free_scores
 from genclust.analysis.stage import EMBEDDING_TAG
 from genclust.commands.image_grids import RECONSTRUCTION_GRID, SAMPLE_GRID
-from genclust.config.metrics import LABEL_METRICS
+from genclust.config.metrics import KNN_MODULARITY, LABEL_FREE_METRICS, LABEL_METRICS
 from genclust.models.base import EPOCH_SUFFIX, STEP_SUFFIX
 from genclust.models.vae import ELBO, KL, LOSS, RECONSTRUCTION
 from genclust.rundir.names import LATENTS_FILE, METRICS_FILE
@@ -62,6 +64,11 @@ def test_metrics_and_latents_agree(digits_run):
     for name in LABEL_METRICS:
         assert 0 < metrics[name] <= 1
     assert metrics["acc"] > 0.5  # two epochs already beat chance (0.1) by far
+    # Measured on the data as read, whatever the model: the same numbers from the saved clusters.
+    assert {name: metrics[name] for name in LABEL_FREE_METRICS} == pytest.approx(
+        label_free_scores(load_digits().data, latents["cluster"], seed=0)
+    )
+    assert 0.3 < metrics[KNN_MODULARITY] < 1
     assert {"train", "encode", "cluster", "embed"} <= set(metrics["seconds"])
     assert {LOSS, RECONSTRUCTION, KL, ELBO} <= set(metrics["train"])
     assert re.search(rf"^acc +{metrics['acc']:.4f}$", stdout, re.MULTILINE)  # the printed table
@@ -74,7 +81,8 @@ def test_tensorboard_events_hold_losses_images_metrics_and_hparams(digits_run):
     tags = events.Tags()
     for loss in (LOSS, RECONSTRUCTION, KL, ELBO):
         assert loss + STEP_SUFFIX in tags["scalars"] and loss + EPOCH_SUFFIX in tags["scalars"]
-    assert {f"cluster/{name}" for name in LABEL_METRICS} <= set(tags["scalars"])
+    scores = (*LABEL_METRICS, *LABEL_FREE_METRICS)
+    assert {f"cluster/{name}" for name in scores} <= set(tags["scalars"])
     assert {RECONSTRUCTION_GRID, SAMPLE_GRID, EMBEDDING_TAG, MEMBERS_TAG} <= set(tags["images"])
     assert len(events.Images(RECONSTRUCTION_GRID)) == 2  # one grid per epoch
     # The run's HPARAMS session: every setting; no experiment summary of its own, so that

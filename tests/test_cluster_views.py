@@ -3,6 +3,8 @@ and everything the analysis stage writes for them (files and TensorBoard events)
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
@@ -166,7 +168,7 @@ def test_vade_run_draws_what_it_generates_from_each_cluster(tmp_path, monkeypatc
 
 def test_a_reanalysis_of_image_data_draws_the_members_and_the_projector_s_thumbnails(tmp_path):
     """`genclust cluster` reads the run's images again through its saved data config; when they
-    are gone, it says so and finishes without the pictures."""
+    are gone, it says so and finishes without the pictures and the label-free scores."""
     digits = load_digits()
     images, labels = tmp_path / "x.npy", tmp_path / "y.npy"
     np.save(images, digits.images[:300, None] / 16)  # (300, 1, 8, 8)
@@ -182,12 +184,19 @@ def test_a_reanalysis_of_image_data_draws_the_members_and_the_projector_s_thumbn
     assert first.returncode == 0, first.stderr[-2000:]
     (analysis,) = (run / CLUSTER_DIR).iterdir()
     assert (analysis / CLUSTER_MEMBERS_FIGURE).is_file()
+    measured = json.loads((analysis / "metrics.json").read_text())
+    assert (
+        measured["knn_modularity"]
+        == json.loads((run / "metrics.json").read_text())["knn_modularity"]
+    )  # the same clusterer and seed on the same data: the training's own score
     with Image.open(analysis / PROJECTOR_DIR / "sprite.png") as sprite:
         assert sprite.size == (18 * 8, 18 * 8)  # 300 thumbnails of 8 × 8 pixels, 18 a row
 
     images.unlink()
     second = run_genclust("cluster", f"run={run}", *quick, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "no pictures of the clusters: the run's data cannot be read" in second.stdout
+    assert "no label-free scores or pictures: the run's data cannot be read" in second.stdout
     (later,) = set((run / CLUSTER_DIR).iterdir()) - {analysis}
-    assert (later / "metrics.json").is_file() and not (later / CLUSTER_MEMBERS_FIGURE).exists()
+    assert not (later / CLUSTER_MEMBERS_FIGURE).exists()
+    without_data = json.loads((later / "metrics.json").read_text())
+    assert without_data["knn_modularity"] is None and without_data["acc"] == measured["acc"]

@@ -46,7 +46,9 @@ def _scores(seed: int) -> dict:
         "acc": 0.8 + seed / 100,
         "nmi": 0.7,
         "ari": 0.6,
-        "silhouette": 0.3,
+        "knn_modularity": 0.4,
+        "silhouette_data": 0.2,
+        "silhouette": 0.3,  # in the run's own latent space: not a column
         "n_clusters": 10,
         "noise_fraction": 0.0,
         "silhouette_note": "a text: not a scalar",
@@ -104,7 +106,8 @@ def test_sweep_rows_hold_every_run_its_settings_and_scores(sweep):
             "cluster/acc": 0.81,
             "cluster/nmi": 0.7,
             "cluster/ari": 0.6,
-            "cluster/silhouette": 0.3,
+            "cluster/knn_modularity": 0.4,
+            "cluster/silhouette_data": 0.2,
             "cluster/n_clusters": 10,
         }
     )
@@ -202,7 +205,7 @@ def test_a_run_still_writing_or_damaged_is_read_as_far_as_it_goes(tmp_path):
     (run / "events.out.tfevents.2.damaged").write_bytes(b"\x08" * 12 + b"cluster/acc")
     session, tags = read_session(run)
     assert session["seed"].string_value == "4" and session["model.name"].string_value == "vae"
-    assert tags == set(METRIC_TAGS) | {"cluster/noise_fraction"}
+    assert tags == set(METRIC_TAGS) | {"cluster/noise_fraction", "cluster/silhouette"}
 
 
 def test_a_sweep_whose_members_agree_keeps_every_setting_as_a_column(tmp_path):

@@ -40,12 +40,12 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 from genclust.config.flat import flatten
-from genclust.config.metrics import ACC, ARI, N_CLUSTERS, NMI, SILHOUETTE
+from genclust.config.metrics import ACC, ARI, LABEL_FREE_METRICS, N_CLUSTERS, NMI
 from genclust.rundir.files import write_atomic
 
 # The metric columns of HPARAMS, in this order: agreement with the labels, then the label-free
 # score(s), then the number of clusters. A new score goes in here.
-HPARAMS_METRICS = (ACC, NMI, ARI, SILHOUETTE, N_CLUSTERS)
+HPARAMS_METRICS = (ACC, NMI, ARI, *LABEL_FREE_METRICS, N_CLUSTERS)
 METRIC_TAG_PREFIX = "cluster/"  # scalar tag of each metric: cluster/acc, ...
 EVENT_FILE_MARK = "tfevents"  # TensorBoard reads every file whose name holds it
 # A folder's experiment summary: one fixed name, replaced whole when the folder's runs change.

@@ -28,12 +28,13 @@ from genclust.analysis.gallery import (
     row_label,
 )
 from genclust.analysis.hparams import write_session
+from genclust.analysis.label_free import label_free_scores
 from genclust.analysis.manifold import check_manifold_options, learn_manifold
 from genclust.analysis.metrics import clustering_scores, match_clusters
 from genclust.analysis.plots import embedding_figure, publish_figure
 from genclust.analysis.projector import write_projector
 from genclust.config.analysis import ClustererOptions, EmbedOptions
-from genclust.config.metrics import ACC, NMI
+from genclust.config.metrics import ACC, LABEL_FREE_METRICS, NMI
 from genclust.errors import UserError
 from genclust.rundir.files import write_atomic, write_json, write_npz
 from genclust.rundir.names import (
@@ -116,6 +117,7 @@ def analyse_codes(
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     model_clusters: np.ndarray | None = None,
+    inputs: np.ndarray | None = None,
     images: np.ndarray | None = None,
     step: int = 0,
 ) -> dict[str, Any]:
@@ -124,10 +126,11 @@ def analyse_codes(
 
     ``hparams``: the run's settings (its config). ``model_clusters``: a cluster-aware model's
     own assignment of each sample; saved with the codes, and the clusters themselves under
-    cluster=model. ``images``: the samples as (n, C, H, W) images, for image data: each
-    cluster's members are then drawn, and they are the Projector's thumbnails.
-    ``step``: where the cluster metrics go on TensorBoard's step axis (train: the model's
-    final global step).
+    cluster=model. ``inputs``: the samples z encodes, as read (any per-feature scale), on which
+    the label-free scores are measured; without them those scores are null. ``images``: the
+    samples as (n, C, H, W) images, for image data: each cluster's members are then drawn, and
+    they are the Projector's thumbnails. ``step``: where the cluster metrics go on
+    TensorBoard's step axis (train: the model's final global step).
     """
     if plan.uses_model_clusters and model_clusters is None:
         raise UserError(
@@ -149,9 +152,9 @@ def analyse_codes(
             clusters = fit_predict(plan.clusterer, features, manifold_of=codes)
         if len(fitted) < len(z):
             clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
-    with _timed(seconds, "metrics"):  # silhouette on the codes, comparable across manifolds
+    with _timed(seconds, "metrics"):
         matching = None if y is None else match_clusters(y, clusters)  # ACC's, and the figures'
-        scores = clustering_scores(z, clusters, y, seed=plan.seed, matching=matching)
+        scores = score_clustering(z, clusters, y, inputs, plan.seed, matching)
     with _timed(seconds, "embed"):
         if plan.reuses_manifold_as_embedding:
             shown = sample_indices(len(features), plan.embed_max_points, plan.seed)
@@ -225,6 +228,23 @@ def analyse_codes(
         write_session(logger.experiment, hparams or {}, scores, step)
         logger.finalize("success")
     return metrics
+
+
+def score_clustering(
+    z: np.ndarray,
+    clusters: np.ndarray,
+    y: np.ndarray | None,
+    inputs: np.ndarray | None,
+    seed: int,
+    matching: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    """Every score of one clustering of the codes z: those of ``clustering_scores`` and the
+    label-free scores measured on ``inputs`` (null without them), which rank runs of different
+    models alike because every run on the same data is measured in the same space."""
+    scores = clustering_scores(z, clusters, y, seed=seed, matching=matching)
+    if inputs is None:
+        return {**scores, **dict.fromkeys(LABEL_FREE_METRICS)}
+    return {**scores, **label_free_scores(inputs, clusters, seed)}
 
 
 def _assign_the_rest(

@@ -2,9 +2,10 @@
 
 It reads the run's saved codes (or re-encodes its data with the run's checkpoint when the
 analysis never finished) and its own saved config, so nothing is recomposed by hand and
-nothing is retrained; results go to a new folder under ``<run>/cluster/``. When the run's
-data are images, they are read again through its saved config, so that the re-analysis draws
-each cluster's members and gives the Projector its thumbnails, as training does.
+nothing is retrained; results go to a new folder under ``<run>/cluster/``. The run's data are
+read again through its saved config: the label-free scores are measured on them and, for
+images, the re-analysis draws each cluster's members and gives the Projector its thumbnails,
+as training does.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
 
 log = logging.getLogger(__name__)
 
-# Data sources whose samples are never images: nothing to read again for the pictures.
-VECTOR_SOURCES = ("blobs", "csv")
-
 
 def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
     """Cluster, score and map the codes of the run ``config.run``; return the new metrics."""
@@ -40,6 +38,7 @@ def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
     trained = validate("train", run.config)
     seed = config.seed if config.seed is not None else trained.seed
     codes, datamodule = _saved_or_recomputed_codes(run, trained)
+    inputs, shape = _inputs(trained, datamodule, len(codes.z))
     n_classes = None if codes.y is None else len(np.unique(codes.y))
     plan = plan_analysis(config.cluster, config.embed, n_classes, len(codes.z), seed)
     hparams = {
@@ -58,7 +57,8 @@ def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
         hparams=hparams,
         extra={"run": str(run.path)},
         model_clusters=codes.model_clusters,
-        images=_images(trained, datamodule, len(codes.z)),
+        inputs=inputs,
+        images=None if inputs is None or shape is None else inputs.reshape(-1, *shape),
     )
     log.info("cluster dir: %s\n%s", out_dir, format_metrics_table(metrics))  # and cluster.log
     return metrics
@@ -83,28 +83,26 @@ def _saved_or_recomputed_codes(
     return Codes(z, datamodule.y, datamodule.label_names, model_clusters), datamodule
 
 
-def _images(
+def _inputs(
     trained: TrainConfig, datamodule: ArrayDataModule | None, n_codes: int
-) -> np.ndarray | None:
-    """The run's samples as (n, C, H, W) images, as read (not standardised), when its data are
-    images; None otherwise, or when they can no longer be read as they were (the analysis then
-    goes on without pictures, and says so)."""
+) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
+    """The samples the codes encode, as read (not standardised), and their image shape (None
+    when they are not images): the label-free scores are measured on them, and image data
+    are drawn. (None, None) when they can no longer be read as they were: the analysis then goes
+    on without those scores and pictures, and says so."""
     if datamodule is None:
-        if trained.data.name in VECTOR_SOURCES:
-            return None
         try:
             datamodule = build_datamodule(trained.data, trained.seed)
         except UserError as error:
-            log.warning("no pictures of the clusters: the run's data cannot be read (%s)", error)
-            return None
-    shape = datamodule.image_shape
-    if shape is None:
-        return None
+            log.warning(
+                "no label-free scores or pictures: the run's data cannot be read (%s)", error
+            )
+            return None, None
     if datamodule.n_samples != n_codes:
         log.warning(
-            "no pictures of the clusters: the run's data now hold %d samples, its codes %d",
+            "no label-free scores or pictures: the run's data now hold %d samples, its codes %d",
             datamodule.n_samples,
             n_codes,
         )
-        return None
-    return datamodule.data.x.reshape(-1, *shape)
+        return None, None
+    return datamodule.data.x, datamodule.image_shape

@@ -19,8 +19,7 @@ from sklearn.base import BaseEstimator
 
 from genclust.analysis.assign import assign_clusters
 from genclust.analysis.clustering import ModelClusters
-from genclust.analysis.metrics import clustering_scores
-from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table
+from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table, score_clustering
 from genclust.config.commands import PredictConfig
 from genclust.config.load import validate
 from genclust.data import build_datamodule
@@ -71,8 +70,8 @@ def run(config: PredictConfig, out_dir: Path) -> dict[str, Any]:
     rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
     write_atomic(out_dir / PREDICTIONS_CSV, lambda stream: stream.write("row,cluster\n" + rows))
     summary = {"n_samples": int(len(z)), "assigned_by": rule, "clustering": str(clustering_dir)}
-    if datamodule.y is not None:  # labelled new data: score the predictions too
-        summary.update(clustering_scores(z, clusters, datamodule.y, seed=trained.seed))
+    # The predictions' scores: label-free always, against the labels when the new data have them.
+    summary.update(score_clustering(z, clusters, datamodule.y, datamodule.data.x, trained.seed))
     write_json(out_dir / METRICS_FILE, summary)
     log.info("predictions: %s\n%s", out_dir / PREDICTIONS_CSV, format_metrics_table(summary))
     return summary

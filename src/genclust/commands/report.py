@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genclust.config.metrics import DEFAULT_LABEL_FREE
 from genclust.errors import UserError
 from genclust.report.groups import RANKING_METRICS, group_runs, ranking_metric
 from genclust.report.names import REPORT_CSV, REPORT_FIGURE, REPORT_MARKDOWN
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metric",
         choices=RANKING_METRICS,
-        help="rank groups by this metric (default: acc when runs have labels, else silhouette)",
+        help="rank groups by this metric (default: acc when runs have labels, else "
+        f"{DEFAULT_LABEL_FREE})",
     )
     return parser

@@ -24,8 +24,8 @@ from genclust.config.load import validate
 from genclust.data import ArrayDataModule
 from genclust.errors import UserError
 from genclust.models.base import EPOCH_SUFFIX
-from genclust.models.loss_record import NonFiniteLossError
 from genclust.models.encode import encode_and_assign
+from genclust.models.loss_record import NonFiniteLossError
 from genclust.rundir.finished import FinishedRun
 from genclust.rundir.lock import training_lock
 from genclust.rundir.names import CLUSTER_SAMPLES_FIGURE, METRICS_FILE
@@ -90,6 +90,7 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
         model_clusters=model_clusters,
+        inputs=datamodule.data.x,
         images=images,
         step=trainer.global_step,
     )

@@ -18,6 +18,10 @@ NOISE_FRACTION = "noise_fraction"
 TRAIN_SECONDS = "seconds.train"  # wall times, as dotted keys of metrics.json's "seconds"
 TOTAL_SECONDS = "seconds.total"  # the report's sum of every stage's time
 LABEL_METRICS = (ACC, NMI, ARI)
+LABEL_FREE_METRICS = (KNN_MODULARITY, SILHOUETTE_DATA)
+# What ranks runs when there are no labels: of the label-free scores, the one that ranked
+# runs most as ACC does (scripts/bench_objectives.py; the README has its figures).
+DEFAULT_LABEL_FREE = KNN_MODULARITY
 LOWER_IS_BETTER = frozenset({NOISE_FRACTION, N_CLUSTERS, TRAIN_SECONDS, TOTAL_SECONDS})
 
 
@@ -32,4 +36,4 @@ def direction(metric: str) -> str:
 
 # What a run can return to a sweeper (``objective=``): every number metrics.json always has,
 # or has whenever the data have labels.
-OBJECTIVES = (ACC, NMI, ARI, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)
+OBJECTIVES = (ACC, NMI, ARI, *LABEL_FREE_METRICS, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)

@@ -10,8 +10,8 @@ from typing import Any
 
 from genclust.config.metrics import (
     ACC,
+    DEFAULT_LABEL_FREE,
     N_CLUSTERS,
-    SILHOUETTE,
     TOTAL_SECONDS,
     TRAIN_SECONDS,
     direction,
@@ -93,7 +93,7 @@ def group_runs(records: Iterable[RunRecord], metric: str | None = None) -> list[
 
     A re-analysis never joins its training run's group: re-analyses group among themselves.
     The default metric is ``ranking_metric`` of the groups: ACC when any run has labels, else
-    silhouette. See ``rank_groups`` for the order.
+    DEFAULT_LABEL_FREE. See ``rank_groups`` for the order.
     """
     buckets: dict[tuple, list[RunRecord]] = {}
     for record in records:
@@ -113,8 +113,8 @@ def group_runs(records: Iterable[RunRecord], metric: str | None = None) -> list[
 
 
 def ranking_metric(groups: Sequence[Group]) -> str:
-    """ACC when any group has it (the data had labels), else silhouette."""
-    return ACC if any(group.stats[ACC].n for group in groups) else SILHOUETTE
+    """ACC when any group has it (the data had labels), else the default label-free score."""
+    return ACC if any(group.stats[ACC].n for group in groups) else DEFAULT_LABEL_FREE
 
 
 def rank_groups(groups: Iterable[Group], metric: str) -> list[Group]:

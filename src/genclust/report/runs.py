@@ -19,13 +19,20 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from genclust.config.flat import flatten
-from genclust.config.metrics import LABEL_METRICS, N_CLUSTERS, NOISE_FRACTION, SILHOUETTE
+from genclust.config.metrics import (
+    LABEL_FREE_METRICS,
+    LABEL_METRICS,
+    N_CLUSTERS,
+    NOISE_FRACTION,
+    SILHOUETTE,
+)
 from genclust.errors import UserError
 from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, FAILED_FILE, METRICS_FILE
 
 REANALYSED_SECTIONS = ("cluster", "embed")  # what `genclust cluster` may change in a run's config
 OK, FAILED, UNFINISHED = "ok", "failed", "unfinished"  # unfinished: still running, or killed
-SCORES = (*LABEL_METRICS, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)  # metrics.json: number or null
+# metrics.json: each a number or null (runs from before a score existed lack it)
+SCORES = (*LABEL_METRICS, *LABEL_FREE_METRICS, SILHOUETTE, N_CLUSTERS, NOISE_FRACTION)
 SECONDS = "seconds"  # metrics.json: wall time of each stage, a mapping of numbers
 
 
