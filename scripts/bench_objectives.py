@@ -39,8 +39,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 from omegaconf import OmegaConf
+from pydantic import TypeAdapter
 from scipy.stats import rankdata, spearmanr
 
 from genclust.analysis.clustering import fit_predict
@@ -62,8 +62,11 @@ from genclust.analysis.label_free import (
 from genclust.analysis.manifold import learn_manifold
 from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy
 from genclust.analysis.stage import plan_analysis
+from genclust.config.analysis import AnyClustererOptions, EmbedOptions
+from genclust.config.data import AnyDataOptions
 from genclust.config.metrics import SILHOUETTE
 from genclust.data import build_datamodule
+from genclust.rundir.names import CLUSTER_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE, METRICS_FILE
 
 TOP = 5  # the table also gives the mean ACC of the runs a score ranks in its top 5
 FORGED_NOISE = 0.9  # the forged run keeps each cluster's most central 10% and calls the rest noise
@@ -102,7 +105,7 @@ SCORES: dict[str, tuple[Callable[..., float | None], bool]] = {  # name → (fun
 }
 TODAY = "silhouette (metrics.json)"
 STABILITY = "stability (refits)"
-NO_EMBEDDING = {"method": "none"}
+NO_EMBEDDING = EmbedOptions(method="none", max_points=None, params={})
 
 
 def main() -> None:
@@ -192,7 +195,7 @@ def _recluster(run_dir: Path, clusterers: tuple[str, ...]) -> None:
     if not missing:
         return
     sweep = 0
-    while (run_dir / ANALYSIS_DIR / f"bench_{sweep}").exists():
+    while (run_dir / CLUSTER_DIR / f"bench_{sweep}").exists():
         sweep += 1
     _genclust(
         "cluster",
@@ -200,7 +203,7 @@ def _recluster(run_dir: Path, clusterers: tuple[str, ...]) -> None:
         f"run={run_dir}",
         f"cluster={','.join(missing)}",
         *QUIET,
-        f"hydra.sweep.dir={run_dir / ANALYSIS_DIR / f'bench_{sweep}'}",
+        f"hydra.sweep.dir={run_dir / CLUSTER_DIR / f'bench_{sweep}'}",
     )
     # a failed member is left out of the results and retried next time
 
@@ -208,7 +211,7 @@ def _recluster(run_dir: Path, clusterers: tuple[str, ...]) -> None:
 def _reanalyses(run_dir: Path) -> dict[str, Path]:
     """Finished re-analyses of the run, by clusterer name."""
     found = {}
-    for metrics in sorted((run_dir / ANALYSIS_DIR).glob(f"bench_*/*/{METRICS_FILE}")):
+    for metrics in sorted((run_dir / CLUSTER_DIR).glob(f"bench_*/*/{METRICS_FILE}")):
         config = OmegaConf.load(metrics.parent / CONFIG_FILE)
         found[config.cluster.name] = metrics.parent
     return found
@@ -280,7 +283,8 @@ class Result:
         n_classes = len(np.unique(self.y))  # what n_clusters: null meant for the run
 
         def refit(codes: np.ndarray, seed: int) -> np.ndarray:
-            plan = plan_analysis(self.cluster_config, NO_EMBEDDING, n_classes, len(codes), seed)
+            cluster = TypeAdapter(AnyClustererOptions).validate_python(self.cluster_config)
+            plan = plan_analysis(cluster, NO_EMBEDDING, n_classes, len(codes), seed)
             features = learn_manifold(
                 codes, plan.manifold_method, plan.manifold_dim, seed, plan.manifold_params
             )
@@ -305,8 +309,11 @@ class Result:
 
 @cache
 def _samples(data_config: str, seed: int) -> np.ndarray:
-    """The data's samples as a run with this data section and seed saw them."""
-    return build_datamodule(json.loads(data_config), seed).x.numpy()
+    """The data's samples as a run with this data section and seed read them, flattened (the
+    shared spaces standardise them, so the run's own scaling makes no difference)."""
+    options = TypeAdapter(AnyDataOptions).validate_python(json.loads(data_config))
+    x = np.asarray(build_datamodule(options, seed).data.x)
+    return x.reshape(len(x), -1)
 
 
 @cache
