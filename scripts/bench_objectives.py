@@ -43,7 +43,6 @@ from genclust.layout import ANALYSIS_DIR, CONFIG_FILE, FAILED_FILE, LATENTS_FILE
 from omegaconf import OmegaConf
 from scipy.stats import rankdata, spearmanr
 
-from genclust.analysis.clustering import fit_predict
 from genclust.analysis.embedding import sample_indices
 from genclust.analysis.label_free import (
     MAX_POINTS,
@@ -59,7 +58,6 @@ from genclust.analysis.label_free import (
     standardised,
     subsample_stability,
 )
-from genclust.analysis.manifold import learn_manifold
 from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy
 from genclust.analysis.stage import plan_analysis
 from genclust.config.metrics import SILHOUETTE
@@ -281,10 +279,7 @@ class Result:
 
         def refit(codes: np.ndarray, seed: int) -> np.ndarray:
             plan = plan_analysis(self.cluster_config, NO_EMBEDDING, n_classes, len(codes), seed)
-            features = learn_manifold(
-                codes, plan.manifold_method, plan.manifold_dim, seed, plan.manifold_params
-            )
-            return fit_predict(plan.clusterer, features)
+            return plan.clusterer.fit_predict(codes)
 
         keep = sample_indices(len(self.z), MAX_POINTS, self.seed)
         return subsample_stability(self.z[keep], refit, self.seed)
