@@ -70,7 +70,7 @@ class CodeSet:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    clusterer: LatentClusterer | ModelClusters  # unfitted; analyse_codes fits a clone
+    clusterer: CodeClusterer  # unfitted; analyse_codes fits a clone
     embed_method: str
     embed_max_points: int | None
     embed_params: Mapping[str, Any]
