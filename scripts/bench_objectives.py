@@ -43,7 +43,6 @@ from omegaconf import OmegaConf
 from pydantic import TypeAdapter
 from scipy.stats import rankdata, spearmanr
 
-from genclust.analysis.clustering import fit_predict
 from genclust.analysis.embedding import sample_indices
 from genclust.analysis.label_free import (
     MAX_POINTS,
@@ -59,7 +58,6 @@ from genclust.analysis.label_free import (
     standardised,
     subsample_stability,
 )
-from genclust.analysis.manifold import learn_manifold
 from genclust.analysis.metrics import NOISE_LABEL, cluster_accuracy
 from genclust.analysis.stage import plan_analysis
 from genclust.config.analysis import AnyClustererOptions, EmbedOptions
@@ -285,10 +283,7 @@ class Result:
         def refit(codes: np.ndarray, seed: int) -> np.ndarray:
             cluster = TypeAdapter(AnyClustererOptions).validate_python(self.cluster_config)
             plan = plan_analysis(cluster, NO_EMBEDDING, n_classes, len(codes), seed)
-            features = learn_manifold(
-                codes, plan.manifold_method, plan.manifold_dim, seed, plan.manifold_params
-            )
-            return fit_predict(plan.clusterer, features)
+            return plan.clusterer.fit_predict(codes)
 
         keep = sample_indices(len(self.z), MAX_POINTS, self.seed)
         return subsample_stability(self.z[keep], refit, self.seed)

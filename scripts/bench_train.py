@@ -30,7 +30,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from genclust.analysis.stage import analyse_codes, plan_analysis
+from genclust.analysis.stage import CodeSet, analyse_codes, plan_analysis
 from genclust.commands.training import build_logger, build_trainer
 from genclust.config.load import load
 from genclust.data import build_datamodule
@@ -188,7 +188,7 @@ def _time_analysis(cfg, datamodule, model, out_dir: Path) -> None:
     started = time.perf_counter()
     z = encode_all(model, datamodule.ordered_batches(cfg.encode_batch_size))
     encode_seconds = time.perf_counter() - started
-    metrics = analyse_codes(z, datamodule.y, datamodule.label_names, plan, out_dir)
+    metrics = analyse_codes(CodeSet(z, datamodule.y, datamodule.label_names), plan, out_dir)
     total = time.perf_counter() - started
     stages = "  ".join(f"{k} {v:.1f} s" for k, v in metrics["seconds"].items())
     stages = f"encode {encode_seconds:.1f} s  {stages}"

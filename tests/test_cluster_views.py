@@ -25,7 +25,7 @@ from genclust.analysis.hparams import metric_tag
 from genclust.analysis.metrics import NOISE_LABEL, match_clusters
 from genclust.analysis.plots import NOISE_COLOUR, PALETTE, UNMATCHED_COLOURS, embedding_figure
 from genclust.analysis.projector import CONFIG_FILE, PROJECTOR_DIR
-from genclust.analysis.stage import EMBEDDING_TAG, analyse_codes, plan_analysis
+from genclust.analysis.stage import EMBEDDING_TAG, CodeSet, analyse_codes, plan_analysis
 from genclust.cli import main
 from genclust.commands.training import RunDirLogger
 from genclust.rundir.names import (
@@ -119,14 +119,11 @@ def test_analysis_writes_the_galleries_projector_and_session(tmp_path):
     )
     config = {"model": {"name": "ae"}, "data": {"name": "blobs"}, "cluster": {"name": "kmeans"}}
     metrics = analyse_codes(
-        z.astype(np.float32),
-        y,
-        ["a", "b", "c"],
+        CodeSet(z.astype(np.float32), y, ["a", "b", "c"], images=images),
         plan,
         tmp_path,
         RunDirLogger(tmp_path),
         hparams=config,
-        images=images,
     )
     assert metrics["acc"] == 1.0
     for name in (EMBEDDING_FIGURE, CLUSTER_MEMBERS_FIGURE, CONFIG_FILE):

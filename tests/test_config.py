@@ -13,8 +13,8 @@ import pytorch_lightning as pl
 from lightning_fabric.connector import _PRECISION_INPUT
 from tests.conftest import compose_train, options, train_config
 
-from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.embedding import check_embed_options
+from genclust.analysis.stage import build_code_clusterer
 from genclust.commands.prepare import prepare_run
 from genclust.commands.training import build_logger, build_trainer
 from genclust.config.overrides import spell_group_choices
@@ -56,13 +56,7 @@ def test_every_group_option_composes_and_builds(group, option, tmp_path):
     elif group == "trainer" and section.accelerator == "cpu":
         assert isinstance(build_trainer(section, tmp_path, None), pl.Trainer)
     elif group == "cluster":
-        build_clusterer(
-            section.name,
-            getattr(section, "params", {}),
-            getattr(section, "n_clusters", None) or 3,
-            seed=0,
-            n_samples=100,
-        )
+        build_code_clusterer(section, n_classes=3, n_samples=100, seed=0)
     elif group == "embed":
         check_embed_options(section.method, section.max_points, section.params)
     elif group == "logger":

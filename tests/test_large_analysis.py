@@ -9,7 +9,8 @@ import pytest
 from sklearn.datasets import make_blobs
 from tests.conftest import compose_train, options
 
-from genclust.analysis.stage import ASSIGNED_BY, FITTED_ON, analyse_codes, plan_analysis
+from genclust.analysis.latent_clusterer import ASSIGNED_BY, FITTED_ON
+from genclust.analysis.stage import CodeSet, analyse_codes, plan_analysis
 from genclust.config.load import validate
 from genclust.errors import UserError
 from genclust.rundir.names import LATENTS_FILE, METRICS_FILE
@@ -43,7 +44,7 @@ def test_fit_on_a_sample_then_assign_every_code(codes, tmp_path, cluster, manifo
         n_samples=len(z),
         seed=0,
     )
-    metrics = analyse_codes(z, y, None, plan, tmp_path)
+    metrics = analyse_codes(CodeSet(z, y), plan, tmp_path)
     assert metrics[FITTED_ON] == 400 and metrics[ASSIGNED_BY] == rule
     assert metrics["n_samples"] == 3000 and metrics["acc"] > 0.95
     with np.load(tmp_path / LATENTS_FILE) as saved:
@@ -61,7 +62,7 @@ def test_small_code_sets_are_fitted_whole(codes, tmp_path):
         n_samples=len(z),
         seed=0,
     )
-    assert FITTED_ON not in analyse_codes(z, y, None, plan, tmp_path)
+    assert FITTED_ON not in analyse_codes(CodeSet(z, y), plan, tmp_path)
 
 
 def test_fit_max_points_must_be_a_count():

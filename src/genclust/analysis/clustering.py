@@ -1,7 +1,8 @@
 """Clusterers for latent codes: a registry of scikit-learn estimators, checked before training.
 
-``build_clusterer`` runs scikit-learn's own parameter checker right after construction, so a bad
-``cluster.params`` override fails at start, not after hours of training.
+``build_clusterer`` has scikit-learn check the parameters right after construction (by fitting a
+copy on a few points), so a bad ``cluster.params`` override fails at start, not after hours of
+training.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.cluster import (
     DBSCAN,
     HDBSCAN,
@@ -49,12 +50,7 @@ CLUSTERERS: dict[str, ClustererSpec] = {
 
 
 MODEL_CLUSTERS = "model"  # cluster=model: the model's own assignment, not a fitted clusterer
-
-
-class ModelClusters(BaseEstimator):
-    """Stands in for a clusterer under ``cluster=model``: the clusters are the model's own
-    (``ClusterModel.cluster_assign``), computed with the codes, so there is nothing to fit.
-    Saved as clusterer.joblib like any clusterer, so predict knows to ask the model."""
+_PROBE_POINTS = 8  # what check_params fits a copy of the clusterer on
 
 
 def build_clusterer(
@@ -70,8 +66,6 @@ def build_clusterer(
     ``distance_threshold`` is set); ``random_state=seed`` is added where accepted unless set.
     ``n_samples``, when known before training, lets a too-large n_clusters fail at start.
     """
-    if name == MODEL_CLUSTERS:
-        return ModelClusters()
     if name not in CLUSTERERS:
         choices = ", ".join([*CLUSTERERS, MODEL_CLUSTERS])
         raise UserError(f"cluster={name!r} is not a clusterer (choose from: {choices})")
@@ -102,11 +96,39 @@ def build_clusterer(
     if spec.takes_random_state:
         kwargs.setdefault("random_state", seed)
     estimator = spec.estimator(**kwargs)
-    try:
-        estimator._validate_params()
-    except ValueError as error:  # sklearn's InvalidParameterError
-        raise UserError(f"cluster={name}: {error}") from None
+    check_params(estimator, f"cluster={name}")
     return estimator
+
+
+def check_params(estimator: BaseEstimator, section: str) -> None:
+    """Raise UserError if scikit-learn rejects a parameter of ``estimator``.
+
+    scikit-learn checks every parameter when ``fit`` starts, before it looks at the data, and
+    raises an error that is both a ValueError and a TypeError. So a copy is fitted on a few
+    points with one cluster: a parameter error surfaces; errors these points cause (e.g. more
+    neighbours than points) are the data's, and the real data may well be fine.
+    """
+    probe = clone(estimator)
+    count = count_param(probe)
+    if count and probe.get_params()[count] is not None:
+        probe.set_params(**{count: 1})
+    points = np.random.default_rng(0).normal(size=(_PROBE_POINTS, 2))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            probe.fit(points)
+    except ValueError as error:
+        if isinstance(error, TypeError):
+            raise UserError(f"{section}: {error}") from None
+
+
+def count_param(estimator: BaseEstimator) -> str | None:
+    """The name of the parameter that sets how many clusters ``estimator`` finds (None for a
+    density-based clusterer, or one genclust does not know)."""
+    for spec in CLUSTERERS.values():
+        if isinstance(estimator, spec.estimator):
+            return spec.count_param
+    return None
 
 
 def check_cluster_count(n_clusters: int, n_samples: int | None = None) -> None:
@@ -134,12 +156,10 @@ def fit_predict(
     if z.ndim != 2 or len(z) == 0:
         raise UserError(f"latent codes must be a non-empty (n, d) array, got shape {z.shape}")
     name = type(estimator).__name__
-    asked = None
-    for spec in CLUSTERERS.values():
-        if isinstance(estimator, spec.estimator) and spec.count_param:
-            asked = estimator.get_params()[spec.count_param]
-            if asked is not None:
-                check_cluster_count(asked, len(z))
+    count = count_param(estimator)
+    asked = None if count is None else estimator.get_params()[count]
+    if asked is not None:
+        check_cluster_count(asked, len(z))
     if asked is not None and manifold_of is not None:
         distinct, labels = np.unique(manifold_of, axis=0, return_inverse=True)
         if len(distinct) < asked:

@@ -49,14 +49,29 @@ def label_free_scores(
     On a seeded sample of at most ``max_points`` samples (the same rule as the latent-space
     silhouette): standardise, reduce to SHARED_COMPONENTS principal components, then score.
     """
-    keep = sample_indices(len(x), max_points, seed)
-    features = shared_space(np.asarray(x)[keep], SHARED_COMPONENTS, seed)
+    keep, features = shared_sample(x, seed, max_points)
     labels = np.asarray(clusters)[keep]
-    k = min(NEIGHBOURS, len(labels) - 1)
+    neighbours = neighbour_graph(features)
     return {
-        KNN_MODULARITY: knn_modularity(nearest_neighbours(features, k), labels) if k else None,
+        KNN_MODULARITY: None if neighbours is None else knn_modularity(neighbours, labels),
         SILHOUETTE_DATA: silhouette_with_noise(features, labels),
     }
+
+
+def shared_sample(
+    x: np.ndarray, seed: int, max_points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points the label-free scores are measured on: the indices of a seeded sample of at
+    most ``max_points`` samples of ``x``, and those samples in the shared space."""
+    keep = sample_indices(len(x), max_points, seed)
+    return keep, shared_space(np.asarray(x)[keep], SHARED_COMPONENTS, seed)
+
+
+def neighbour_graph(features: np.ndarray) -> np.ndarray | None:
+    """The kNN graph the scores use: each point's NEIGHBOURS nearest (fewer for fewer points);
+    None for a single point."""
+    k = min(NEIGHBOURS, len(features) - 1)
+    return nearest_neighbours(features, k) if k else None
 
 
 def standardised(x: np.ndarray) -> np.ndarray:

@@ -6,8 +6,6 @@ option costs seconds, not a training run; ``analyse_codes`` does the work after 
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +14,9 @@ from typing import Any
 import joblib
 import numpy as np
 from pytorch_lightning.loggers import TensorBoardLogger
-from sklearn.base import BaseEstimator
+from sklearn.base import clone
 
-from genclust.analysis.assign import assign_clusters
-from genclust.analysis.clustering import ModelClusters, build_clusterer, fit_predict
+from genclust.analysis.clustering import MODEL_CLUSTERS, build_clusterer
 from genclust.analysis.embedding import check_embed_options, embed_2d, sample_indices
 from genclust.analysis.gallery import (
     MEMBERS_TAG,
@@ -29,13 +26,15 @@ from genclust.analysis.gallery import (
 )
 from genclust.analysis.hparams import write_session
 from genclust.analysis.label_free import label_free_scores
-from genclust.analysis.manifold import check_manifold_options, learn_manifold
+from genclust.analysis.latent_clusterer import CodeClusterer, LatentClusterer, ModelClusters
+from genclust.analysis.manifold import check_manifold_options
 from genclust.analysis.metrics import clustering_scores, match_clusters
 from genclust.analysis.plots import embedding_figure, publish_figure
 from genclust.analysis.projector import write_projector
+from genclust.analysis.selection import check_selection
+from genclust.analysis.timing import timed
 from genclust.config.analysis import ClustererOptions, EmbedOptions
 from genclust.config.metrics import ACC, LABEL_FREE_METRICS, NMI
-from genclust.errors import UserError
 from genclust.rundir.files import write_atomic, write_json, write_npz
 from genclust.rundir.names import (
     CLUSTER_MEMBERS_FIGURE,
@@ -46,36 +45,41 @@ from genclust.rundir.names import (
     MODEL_CLUSTERS_KEY,
 )
 
-log = logging.getLogger(__name__)
-
-CLUSTERED = "clustered"  # metrics.json: what the clusterer saw, the codes or a manifold of them
-CODES = "latent codes"
-MODEL = "the model's own assignment"  # metrics.json "clustered" under cluster=model
-FITTED_ON = "fitted_on"  # metrics.json, large code sets: size of the sample the clusterer saw
-ASSIGNED_BY = "assigned_by"  # ... and how the other codes got their cluster
 EMBEDDING_TAG = "embedding"  # TensorBoard image tag of the 2-D map
 
 
 @dataclass(frozen=True)
+class CodeSet:
+    """What the analysis gets: the codes ``z`` and what is known of the samples they encode.
+
+    ``y``, ``label_names``: the true classes, when known. ``model_clusters``: a cluster-aware
+    model's own assignment of each sample; saved with the codes, and the clusters themselves
+    under cluster=model. ``inputs``: the samples as read (any per-feature scale), on which the
+    label-free scores are measured (without them those scores are null) and on which
+    ``cluster.select`` ranks its candidates. ``images``: the samples as (n, C, H, W) images, for
+    image data: each cluster's members are then drawn, and they are the Projector's thumbnails.
+    """
+
+    z: np.ndarray
+    y: np.ndarray | None = None
+    label_names: Sequence[str] | None = None
+    model_clusters: np.ndarray | None = None
+    inputs: np.ndarray | None = None
+    images: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
-    clusterer: BaseEstimator
-    manifold_method: str
-    manifold_dim: int
-    manifold_params: Mapping[str, Any]
+    clusterer: CodeClusterer  # unfitted; analyse_codes fits a clone
     embed_method: str
     embed_max_points: int | None
     embed_params: Mapping[str, Any]
     seed: int
-    fit_max_points: int | None = None  # None: fit on every code
-
-    @property
-    def uses_model_clusters(self) -> bool:
-        return isinstance(self.clusterer, ModelClusters)
 
     @property
     def reuses_manifold_as_embedding(self) -> bool:
         """A 2-D t-SNE manifold already is the t-SNE map the figure needs: don't compute twice."""
-        return self.manifold_method == self.embed_method == "tsne" and self.manifold_dim == 2
+        return self.embed_method == "tsne" and self.clusterer.clusters_a_2d_tsne
 
 
 def plan_analysis(
@@ -86,76 +90,67 @@ def plan_analysis(
     seed: int,
 ) -> AnalysisPlan:
     """Build the (unfitted) clusterer and check the embedding options; raise UserError if bad."""
-    n_clusters = getattr(cluster, "n_clusters", None)
-    n_clusters = n_classes if n_clusters is None else n_clusters
-    clusterer = build_clusterer(
-        cluster.name, getattr(cluster, "params", {}), n_clusters, seed, n_samples
-    )
-    manifold = cluster.manifold
-    check_manifold_options(manifold.method, manifold.n_components, manifold.params)
+    clusterer = build_code_clusterer(cluster, n_classes, n_samples, seed)
     check_embed_options(embed.method, embed.max_points, embed.params)
     return AnalysisPlan(
         clusterer=clusterer,
-        manifold_method=manifold.method,
-        manifold_dim=manifold.n_components,
-        manifold_params=manifold.params,
         embed_method=embed.method,
         embed_max_points=embed.max_points,
         embed_params=embed.params,
         seed=seed,
-        fit_max_points=getattr(cluster, "fit_max_points", None),
+    )
+
+
+def build_code_clusterer(
+    cluster: ClustererOptions, n_classes: int | None, n_samples: int | None, seed: int
+) -> LatentClusterer | ModelClusters:
+    """The unfitted clusterer of codes that ``cluster`` describes; UserError if it is bad.
+    ``n_classes``: the data's, for ``n_clusters: null``; ``n_samples``: how many codes."""
+    if cluster.name == MODEL_CLUSTERS:
+        return ModelClusters()
+    n_clusters = getattr(cluster, "n_clusters", None)
+    n_clusters = n_classes if n_clusters is None else n_clusters
+    clusterer = build_clusterer(cluster.name, cluster.params, n_clusters, seed, n_samples)
+    manifold = cluster.manifold
+    check_manifold_options(manifold.method, manifold.n_components, manifold.params)
+    select = getattr(cluster, "select", None)
+    restarts, over_cluster = (1, None) if select is None else (select.restarts, select.over_cluster)
+    check_selection(clusterer, restarts, over_cluster, n_samples)
+    return LatentClusterer(
+        clusterer,
+        manifold=manifold.method,
+        manifold_dim=manifold.n_components,
+        manifold_params=manifold.params,
+        fit_max_points=cluster.fit_max_points,
+        seed=seed,
+        restarts=restarts,
+        over_cluster=over_cluster,
     )
 
 
 def analyse_codes(
-    z: np.ndarray,
-    y: np.ndarray | None,
-    label_names: Sequence[str] | None,
+    codes: CodeSet,
     plan: AnalysisPlan,
     out_dir: Path,
     logger: TensorBoardLogger | None = None,
     hparams: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
-    model_clusters: np.ndarray | None = None,
-    inputs: np.ndarray | None = None,
-    images: np.ndarray | None = None,
     step: int = 0,
 ) -> dict[str, Any]:
-    """Cluster, score and map the codes z; write latents, clusterer, figures, metrics to out_dir
+    """Cluster, score and map the codes; write latents, clusterer, figures, metrics to out_dir
     and, with a logger, to TensorBoard (figures, Projector, the run's HPARAMS session).
 
-    ``hparams``: the run's settings (its config). ``model_clusters``: a cluster-aware model's
-    own assignment of each sample; saved with the codes, and the clusters themselves under
-    cluster=model. ``inputs``: the samples z encodes, as read (any per-feature scale), on which
-    the label-free scores are measured; without them those scores are null. ``images``: the
-    samples as (n, C, H, W) images, for image data: each cluster's members are then drawn, and
-    they are the Projector's thumbnails. ``step``: where the cluster metrics go on
+    ``hparams``: the run's settings (its config). ``step``: where the cluster metrics go on
     TensorBoard's step axis (train: the model's final global step).
     """
-    if plan.uses_model_clusters and model_clusters is None:
-        raise UserError(
-            "cluster=model needs a model with its own clusters (model=vade|dec|clustergan)"
-        )
-    seconds: dict[str, float] = {}
-    # Large code sets: manifold and clusterer are fitted on a seeded sample, the rest assigned.
-    fitted = sample_indices(len(z), plan.fit_max_points, plan.seed)
-    with _timed(seconds, "manifold"):
-        features = learn_manifold(
-            z[fitted], plan.manifold_method, plan.manifold_dim, plan.seed, plan.manifold_params
-        )
-    with _timed(seconds, "cluster"):
-        sampling: dict[str, Any] = {}
-        if plan.uses_model_clusters:
-            clusters = model_clusters
-        else:
-            codes = None if plan.manifold_method == "none" else z[fitted]
-            clusters = fit_predict(plan.clusterer, features, manifold_of=codes)
-        if len(fitted) < len(z):
-            clusters, sampling = _assign_the_rest(z, fitted, clusters, plan)
-    with _timed(seconds, "metrics"):
+    z, y, label_names, images = codes.z, codes.y, codes.label_names, codes.images
+    clusterer = clone(plan.clusterer).fit(z, codes.inputs, codes.model_clusters)
+    clusters, fitted, features = clusterer.labels_, clusterer.sample_, clusterer.features_
+    seconds = dict(clusterer.seconds_)
+    with timed(seconds, "metrics"):
         matching = None if y is None else match_clusters(y, clusters)  # ACC's, and the figures'
-        scores = score_clustering(z, clusters, y, inputs, plan.seed, matching)
-    with _timed(seconds, "embed"):
+        scores = score_clustering(z, clusters, y, codes.inputs, plan.seed, matching)
+    with timed(seconds, "embed"):
         if plan.reuses_manifold_as_embedding:
             shown = sample_indices(len(features), plan.embed_max_points, plan.seed)
             embedding = fitted[shown], features[shown]
@@ -167,15 +162,15 @@ def analyse_codes(
     arrays = {"z": z, "cluster": clusters}
     if y is not None:
         arrays["y"] = y
-    if model_clusters is not None:
-        arrays[MODEL_CLUSTERS_KEY] = model_clusters
+    if codes.model_clusters is not None:
+        arrays[MODEL_CLUSTERS_KEY] = codes.model_clusters
     if label_names is not None:
         arrays["label_names"] = np.asarray(label_names, dtype=str)
     if embedding is not None:
         arrays["embedding_index"], arrays["embedding"] = embedding
     write_npz(out_dir / LATENTS_FILE, **arrays)
 
-    what = _describe(hparams or {}, plan)
+    what = _describe(hparams or {}, clusterer)
     writer = None if logger is None else logger.experiment
     if embedding is not None:
         index, coords = embedding
@@ -195,7 +190,7 @@ def analyse_codes(
             [images[fitted[rows]] for rows in nearest.values()],
             [row_label(cluster, matching, label_names) for cluster in nearest],
             title=f"{what}{_label_scores(scores)}\n"
-            f"members nearest each cluster's centre in {_space(plan)}",
+            f"members nearest each cluster's centre in {clusterer.space()}",
         )
         publish_figure(figure, out_dir / CLUSTER_MEMBERS_FIGURE, MEMBERS_TAG, writer)
     if logger is not None:  # the Projector shows the figure's points, or as many
@@ -217,12 +212,11 @@ def analyse_codes(
     metrics = {
         **scores,
         "n_samples": int(len(z)),
-        CLUSTERED: _what_was_clustered(plan),
-        **sampling,
+        **clusterer.record_,  # what was clustered, how a sample was extended, what was chosen
         **(extra or {}),
     }
     metrics["seconds"] = {**metrics.get("seconds", {}), **seconds}
-    write_atomic(out_dir / CLUSTERER_FILE, lambda stream: joblib.dump(plan.clusterer, stream), True)
+    write_atomic(out_dir / CLUSTERER_FILE, lambda stream: joblib.dump(clusterer, stream), True)
     write_json(out_dir / METRICS_FILE, metrics)
     if logger is not None:
         write_session(logger.experiment, hparams or {}, scores, step)
@@ -247,59 +241,16 @@ def score_clustering(
     return {**scores, **label_free_scores(inputs, clusters, seed)}
 
 
-def _assign_the_rest(
-    z: np.ndarray, fitted: np.ndarray, fitted_clusters: np.ndarray, plan: AnalysisPlan
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Clusters of all codes, given those of the fitted sample; and what was done, for metrics."""
-    rest = np.ones(len(z), dtype=bool)
-    rest[fitted] = False
-    clusters = np.empty(len(z), dtype=np.int64)
-    clusters[fitted] = fitted_clusters
-    clusters[rest], rule = assign_clusters(
-        plan.clusterer, plan.manifold_method == "none", z[fitted], fitted_clusters, z[rest]
-    )
-    return clusters, {FITTED_ON: int(len(fitted)), ASSIGNED_BY: rule}
-
-
-def _describe(hparams: Mapping[str, Any], plan: AnalysisPlan) -> str:
+def _describe(hparams: Mapping[str, Any], clusterer: CodeClusterer) -> str:
     """``vae on digits · kmeans on a tsne map of the codes``: model, data, clusterer, space."""
     names = {key: (hparams.get(key) or {}).get("name") for key in ("model", "data", "cluster")}
     run = f"{names['model']} on {names['data']} · " if names["model"] and names["data"] else ""
-    if plan.uses_model_clusters:
-        return f"{run}the model's own clusters"
-    return f"{run}{names['cluster'] or type(plan.clusterer).__name__} on {_space(plan)}"
-
-
-def _space(plan: AnalysisPlan) -> str:
-    """Where the clusters were found: the codes, or a manifold of them."""
-    if plan.manifold_method == "none":
-        return f"the {CODES}"
-    return f"a {plan.manifold_method} map of the codes"
+    return run + clusterer.describe(names["cluster"])
 
 
 def _label_scores(scores: Mapping[str, Any]) -> str:
     """`` · ACC 0.903 · NMI 0.851`` when labels exist, else nothing."""
     return "".join(f" · {name.upper()} {scores[name]:.3f}" for name in (ACC, NMI) if name in scores)
-
-
-def _what_was_clustered(plan: AnalysisPlan) -> str:
-    if plan.uses_model_clusters:
-        return MODEL
-    return plan.manifold_method if plan.manifold_method != "none" else CODES
-
-
-class _timed:
-    """Context manager that logs a stage and stores its wall time in ``seconds[name]``."""
-
-    def __init__(self, seconds: dict[str, float], name: str) -> None:
-        self.seconds, self.name = seconds, name
-
-    def __enter__(self) -> None:
-        log.info("analysis: %s ...", self.name)
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds[self.name] = round(time.perf_counter() - self.start, 3)
 
 
 def format_metrics_table(metrics: Mapping[str, Any]) -> str:

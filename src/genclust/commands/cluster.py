@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from genclust.analysis.stage import analyse_codes, format_metrics_table, plan_analysis
+from genclust.analysis.stage import CodeSet, analyse_codes, format_metrics_table, plan_analysis
 from genclust.commands.training import build_logger
 from genclust.config.commands import ClusterConfig, TrainConfig
 from genclust.config.load import validate
@@ -47,18 +47,21 @@ def run(config: ClusterConfig, out_dir: Path) -> dict[str, Any]:
         "embed": config.embed.model_dump(mode="json"),
         "seed": seed,
     }
-    metrics = analyse_codes(
+    code_set = CodeSet(
         codes.z,
         codes.y,
         codes.label_names,
+        codes.model_clusters,
+        inputs,
+        images=None if inputs is None or shape is None else inputs.reshape(-1, *shape),
+    )
+    metrics = analyse_codes(
+        code_set,
         plan,
         out_dir,
         build_logger(config.logger, out_dir),
         hparams=hparams,
         extra={"run": str(run.path)},
-        model_clusters=codes.model_clusters,
-        inputs=inputs,
-        images=None if inputs is None or shape is None else inputs.reshape(-1, *shape),
     )
     log.info("cluster dir: %s\n%s", out_dir, format_metrics_table(metrics))  # and cluster.log
     return metrics

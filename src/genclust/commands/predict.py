@@ -1,31 +1,26 @@
 """The predict command: assign clusters to new data with a finished run's encoder and clusterer.
 
 New data is standardised with the training data's statistics (kept in the checkpoint), encoded
-by the trained model, then labelled as analysis.assign describes: by the fitted clusterer's own
-``predict`` where that is faithful, else by the majority of the ``neighbors`` nearest codes the
-clusterer was fitted on.
+by the trained model, then labelled by the run's clusterer (``LatentClusterer.predict``): by the
+fitted clusterer's own ``predict`` where that is faithful, else by the majority of the
+``neighbors`` nearest codes the clusterer was fitted on; under cluster=model, by the model.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-import joblib
-import numpy as np
-from sklearn.base import BaseEstimator
-
-from genclust.analysis.assign import assign_clusters
-from genclust.analysis.clustering import ModelClusters
-from genclust.analysis.stage import CLUSTERED, CODES, format_metrics_table, score_clustering
+from genclust.analysis.latent_clusterer import LatentClusterer
+from genclust.analysis.saved_clusterer import load_clusterer
+from genclust.analysis.stage import format_metrics_table, score_clustering
 from genclust.config.commands import PredictConfig
 from genclust.config.load import validate
 from genclust.data import build_datamodule
 from genclust.errors import UserError
 from genclust.models import load_trained_model
-from genclust.models.encode import assign_all, encode_all
+from genclust.models.encode import encode_and_assign
 from genclust.rundir.files import write_atomic, write_json, write_npy
 from genclust.rundir.finished import DATAMODULE_STATE, FinishedRun
 from genclust.rundir.names import (
@@ -58,13 +53,12 @@ def run(config: PredictConfig, out_dir: Path) -> dict[str, Any]:
             f"the new data's samples have shape {datamodule.input_shape}, but the run's model "
             f"was trained on samples of shape {model.input_shape}"
         )
-    z = encode_all(model, datamodule.ordered_batches(data.batch_size))
-    clusterer = joblib.load(clustering_dir / CLUSTERER_FILE)
-    if isinstance(clusterer, ModelClusters):
-        clusters = assign_all(model, datamodule.ordered_batches(data.batch_size))
-        rule = "the model's own assignment"
-    else:
-        clusters, rule = _assign(clusterer, z, clustering_dir, config.neighbors)
+    clusterer = load_clusterer(clustering_dir)
+    if isinstance(clusterer, LatentClusterer):
+        clusterer.set_params(neighbors=config.neighbors)
+    z, model_clusters = encode_and_assign(model, datamodule, data.batch_size)
+    clusters = clusterer.predict(z, model_clusters)
+    rule = clusterer.assigns_by
 
     write_npy(out_dir / PREDICTIONS_NPY, clusters)
     rows = "".join(f"{i},{c}\n" for i, c in enumerate(clusters))
@@ -85,16 +79,3 @@ def _clustering_dir(run: FinishedRun, name: str | None) -> Path:
             f"choose one with clustering=<folder under the run's {CLUSTER_DIR}/>"
         )
     return directory
-
-
-def _assign(
-    clusterer: BaseEstimator, z: np.ndarray, clustering_dir: Path, neighbors: int
-) -> tuple[np.ndarray, str]:
-    """Clusters of the codes z by a fitted clusterer, and the rule that gave them."""
-    metrics = json.loads((clustering_dir / METRICS_FILE).read_text())
-    with np.load(clustering_dir / LATENTS_FILE) as saved:
-        train_z, train_clusters = saved["z"], saved["cluster"]
-    if neighbors > len(train_z):
-        raise UserError(f"neighbors must be at most {len(train_z)} (got {neighbors})")
-    clustered_codes = metrics.get(CLUSTERED) == CODES
-    return assign_clusters(clusterer, clustered_codes, train_z, train_clusters, z, neighbors)

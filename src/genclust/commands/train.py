@@ -15,7 +15,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 from genclust.analysis.gallery import PER_ROW, SAMPLES_TAG, gallery_figure, row_label
 from genclust.analysis.metrics import match_clusters
 from genclust.analysis.plots import publish_figure
-from genclust.analysis.stage import analyse_codes, format_metrics_table
+from genclust.analysis.stage import CodeSet, analyse_codes, format_metrics_table
 from genclust.commands.prepare import prepare_run
 from genclust.commands.termination import Terminated
 from genclust.commands.training import build_logger, build_trainer
@@ -76,9 +76,7 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
     if images is not None and hasattr(model, "sample_cluster"):  # before analysis closes the log
         _draw_each_cluster(model, datamodule, model_clusters, run_dir, logger, config)
     metrics = analyse_codes(
-        z,
-        datamodule.y,
-        datamodule.label_names,
+        CodeSet(z, datamodule.y, datamodule.label_names, model_clusters, datamodule.data.x, images),
         prepared.plan,
         run_dir,
         logger,
@@ -89,9 +87,6 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
             "steps": trainer.global_step,
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
-        model_clusters=model_clusters,
-        inputs=datamodule.data.x,
-        images=images,
         step=trainer.global_step,
     )
     log.info("run dir: %s\n%s", run_dir, format_metrics_table(metrics))  # the console and train.log

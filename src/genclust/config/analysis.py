@@ -14,7 +14,9 @@ from genclust.config.base import Options
 from genclust.config.types import PositiveInt
 
 FitMaxPoints = Annotated[int, Field(ge=2)]
+OverClusterFactor = Annotated[int, Field(ge=2)]
 MaxPoints = Annotated[int, Field(ge=2)]
+OverClusterFactor = Annotated[int, Field(ge=2)]
 
 
 class ManifoldOptions(Options):
@@ -23,6 +25,15 @@ class ManifoldOptions(Options):
     method: Literal["none", "tsne", "umap"]
     n_components: PositiveInt = 2  # absent for method none
     params: dict[str, Any] = {}
+
+
+class SelectionOptions(Options):
+    """``cluster.select``: fit several candidate clusterings, keep the one the default
+    label-free score (knn_modularity, on the data) ranks best. restarts 1 and over_cluster
+    null: one fit, nothing to choose."""
+
+    restarts: PositiveInt = 1  # seeds of the clusterer: random_state, random_state + 1, ...
+    over_cluster: OverClusterFactor | None = None  # also fit f·k clusters, merged down to k
 
 
 class ClustererOptions(Options):
@@ -37,6 +48,7 @@ class CountedClustererOptions(ClustererOptions):
     n_clusters: PositiveInt | None
     fit_max_points: FitMaxPoints | None
     params: dict[str, Any]
+    select: SelectionOptions = SelectionOptions()  # absent from runs saved before it existed
 
 
 class DensityClustererOptions(ClustererOptions):

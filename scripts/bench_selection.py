@@ -1,0 +1,92 @@
+"""Does cluster.select help? ACC and NMI with and without selection among candidates, by the CLI.
+
+For each seed, ``genclust train`` a model with the clusterer as shipped (no selection), then
+``genclust cluster`` its codes again with each selection setting: the same codes, the same seed,
+so any difference is the selection's. Prints mean ± std over the seeds of ACC, NMI and
+knn_modularity, and which candidates were chosen.
+
+    nice -n 10 python scripts/bench_selection.py --out /tmp/bench_selection
+    python scripts/bench_selection.py --out DIR --epochs 5 --seeds 0 1   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+SETTINGS = {  # name: overrides of `genclust cluster` (none: the training run's own analysis)
+    "none (as shipped)": None,
+    "restarts=5": ["cluster/select=label_free", "cluster.select.over_cluster=null"],
+    "over_cluster=3": ["cluster/select=label_free", "cluster.select.restarts=1"],
+    "label_free (5 seeds x {k, 3k merged})": ["cluster/select=label_free"],
+}
+QUIET = ["logger=none", "embed=none"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="where the runs go")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--cluster", default="gmm", help="the clusterer (cluster=...)")
+    parser.add_argument("--data", default="digits")
+    args = parser.parse_args()
+
+    results: dict[str, list[dict]] = {name: [] for name in SETTINGS}
+    for seed in args.seeds:
+        run = args.out / f"seed{seed}"
+        if not (run / "metrics.json").is_file():
+            _genclust(
+                "train", f"data={args.data}", f"cluster={args.cluster}", f"seed={seed}",
+                f"trainer.max_epochs={args.epochs}", f"hydra.run.dir={run}", *QUIET,
+            )  # fmt: skip
+        for name, overrides in SETTINGS.items():
+            if overrides is None:
+                folder = run
+            else:
+                folder = run / "cluster" / f"setting{list(SETTINGS).index(name)}"
+                if not (folder / "metrics.json").is_file():
+                    _genclust(
+                        "cluster", f"run={run}", f"cluster={args.cluster}", *overrides,
+                        f"hydra.run.dir={folder}", *QUIET,
+                    )  # fmt: skip
+            results[name].append(json.loads((folder / "metrics.json").read_text()))
+
+    print(f"\n{args.data}, cluster={args.cluster}, {args.epochs} epochs, seeds {args.seeds}")
+    print(f"{'selection':<40} {'ACC':>15} {'NMI':>15} {'knn_modularity':>15}  chosen")
+    for name, runs in results.items():
+        cells = [_mean_std([run[key] for run in runs]) for key in ("acc", "nmi", "knn_modularity")]
+        chosen = Counter(_kind(run.get("selection", {}).get("chosen")) for run in runs)
+        print(f"{name:<40} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15}  {dict(chosen)}")
+    baseline = np.array([run["acc"] for run in results["none (as shipped)"]])
+    for name, runs in results.items():
+        change = np.array([run["acc"] for run in runs]) - baseline
+        print(f"ACC change per seed, {name}: {np.round(change, 3).tolist()}")
+
+
+def _genclust(*arguments: str) -> None:
+    print("genclust", " ".join(arguments), flush=True)
+    result = subprocess.run([sys.executable, "-m", "genclust", *arguments], capture_output=True)
+    if result.returncode != 0:
+        sys.exit(result.stderr.decode()[-2000:])
+
+
+def _mean_std(values: list[float]) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def _kind(chosen: str | None) -> str:
+    """A candidate's name without its seed: 'k' or 'merged' (None: nothing was chosen)."""
+    if chosen is None:
+        return "-"
+    return "merged" if "merged" in chosen else "k"
+
+
+if __name__ == "__main__":
+    main()
