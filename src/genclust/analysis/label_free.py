@@ -88,10 +88,16 @@ def standardised(x: np.ndarray) -> np.ndarray:
 
 def shared_space(x: np.ndarray, n_components: int | None, seed: int) -> np.ndarray:
     """The standardised samples, reduced to their first ``n_components`` principal components
-    when they have more features than that (None: no reduction)."""
+    when they have more features than that (None: no reduction). Fewer samples than
+    components span fewer dimensions: as many components as samples then keep them all.
+
+    >>> shared_space(np.random.default_rng(0).normal(size=(5, 60)), 50, seed=0).shape
+    (5, 5)
+    """
     features = standardised(x)
     if n_components is None or features.shape[1] <= n_components:
         return features
+    n_components = min(n_components, len(features))
     return PCA(n_components=n_components, random_state=seed).fit_transform(features)
 
 
