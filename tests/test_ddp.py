@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.conftest import run_genclust_process
+from pytorch_lightning.strategies import DDPStrategy
+from tests.conftest import options, run_genclust_process
 
+from genclust.commands.training import build_trainer
 from genclust.models.base import EPOCH_SUFFIX, RNG_STATE
 from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE
 
@@ -67,9 +69,9 @@ def _check_run_dir(run_dir: Path, model: str, spawned: bool) -> None:
     metrics = json.loads((run_dir / METRICS_FILE).read_text())
     assert metrics["n_samples"] == 1797  # the analysis covers every sample, not one shard
     # Each process saw half of every epoch: 1797 / 2 / 128 → 7 full batches per epoch; a step
-    # is a batch, also for the GAN's two optimizers; raw has nothing to step.
+    # is a batch, also for the GAN's two optimizers.
     assert metrics["epochs"] == 2
-    assert metrics["steps"] == (0 if model == "raw" else 2 * 7)
+    assert metrics["steps"] == 2 * 7
     if not spawned:  # Lightning started the second process with the command: it logs here too
         assert (run_dir / "train_ddp_process_1.log").is_file()
 
@@ -97,7 +99,7 @@ def test_vade_trains_with_two_processes_noise_apart_clusters_shared(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("way", ["devices", "ddp_spawn"])
-@pytest.mark.parametrize("model", ["raw", "ae", "vae", "vade", "gan", "dec", "clustergan"])
+@pytest.mark.parametrize("model", ["ae", "vae", "vade", "gan", "dec", "clustergan"])
 def test_every_model_trains_with_two_processes(tmp_path, model, way):
     _train_with_two_processes(tmp_path, model, way)
 
@@ -106,6 +108,15 @@ def test_every_model_trains_with_two_processes(tmp_path, model, way):
 @pytest.mark.parametrize("model", ["gan", "dec"])
 def test_the_gpu_recipe_trains_with_two_cpu_processes(tmp_path, model):
     _train_with_two_processes(tmp_path, model, "ddp")
+
+
+@pytest.mark.parametrize("way", ["devices", "ddp_spawn", "ddp"])
+def test_a_model_without_parameters_runs_in_one_process(tmp_path, way):
+    # raw trains nothing, and DDP refuses a module without parameters to share.
+    trainer_options = options("trainer", None, *TWO_PROCESSES, *WAYS[way])
+    assert build_trainer(trainer_options, tmp_path, None).world_size == 2
+    one = build_trainer(trainer_options, tmp_path, None, trains_parameters=False)
+    assert one.world_size == 1 and not isinstance(one.strategy, DDPStrategy)
 
 
 def test_joblib_launcher_runs_sweep_members_in_parallel(tmp_path):

@@ -14,6 +14,7 @@ from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
 from genclust.models import MODELS, build_model, load_trained_model
+from genclust.models.adversarial import AdversarialModel
 from genclust.models.loss_record import LossRecord, NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
@@ -173,3 +174,9 @@ def test_raw_codes_are_the_flattened_samples_and_nothing_trains():
     assert not list(model.parameters())
     fit_briefly(model, datamodule, max_steps=4)
     torch.testing.assert_close(model.encode(datamodule.x), datamodule.x.flatten(1))
+
+
+def test_the_encoders_code_loss_is_the_squared_norm_summed_over_the_code():
+    # ‖E(G(z)) − z‖² per sample, as ClusterGAN's β_n term, then the batch mean: (5 + 25) / 2.
+    estimate, code = torch.zeros(2, 2), torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    torch.testing.assert_close(AdversarialModel.code_regression(estimate, code), torch.tensor(15.0))

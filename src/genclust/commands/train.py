@@ -55,7 +55,11 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
     datamodule, model = prepared.datamodule, prepared.model
     logger = build_logger(config.logger, run_dir)
     trainer = build_trainer(
-        config.trainer, run_dir, logger, find_unused_parameters=model.leaves_parameters_unused
+        config.trainer,
+        run_dir,
+        logger,
+        find_unused_parameters=model.leaves_parameters_unused,
+        trains_parameters=any(parameter.requires_grad for parameter in model.parameters()),
     )
 
     started = time.perf_counter()

@@ -56,10 +56,14 @@ def build_trainer(
     run_dir: Path,
     logger: RunDirLogger | None,
     find_unused_parameters: bool = False,
+    trains_parameters: bool = True,
 ) -> pl.Trainer:
     """The run's Trainer. ``find_unused_parameters``: the model leaves some parameters without
     gradient in a backward pass, which DDP must be told however several devices were asked for
-    (``trainer=ddp``, ``trainer.devices=N`` with strategy auto, ``trainer.strategy=ddp_spawn``)."""
+    (``trainer=ddp``, ``trainer.devices=N`` with strategy auto, ``trainer.strategy=ddp_spawn``).
+    A model that trains no parameters (raw) runs in one process: DDP has nothing to share."""
+    if not trains_parameters:
+        options = options.model_copy(update={"devices": 1, "num_nodes": 1, "strategy": "auto"})
     strategy = options.strategy
     if find_unused_parameters and strategy in _DDP_LAUNCHERS:
         strategy = f"{strategy}_find_unused_parameters_true"
