@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 from pytorch_lightning.strategies import DDPStrategy
 from tests.conftest import options, run_genclust_process
 
+from genclust.commands.code_groups import manifold_grouping
 from genclust.commands.training import build_trainer
 from genclust.models.base import EPOCH_SUFFIX, RNG_STATE
 from genclust.rundir.names import CHECKPOINT_FILE, METRICS_FILE
@@ -117,6 +119,13 @@ def test_a_model_without_parameters_runs_in_one_process(tmp_path, way):
     assert build_trainer(trainer_options, tmp_path, None).world_size == 2
     one = build_trainer(trainer_options, tmp_path, None, trains_parameters=False)
     assert one.world_size == 1 and not isinstance(one.strategy, DDPStrategy)
+
+
+def test_decs_manifold_grouping_survives_ddp_spawn():
+    # ddp_spawn pickles the model into its workers, DEC's init=tsne|umap grouping with it.
+    group = manifold_grouping("tsne")
+    again = pickle.loads(pickle.dumps(group))
+    assert again.func is group.func and again.args == group.args
 
 
 def test_joblib_launcher_runs_sweep_members_in_parallel(tmp_path):
