@@ -30,7 +30,7 @@ import genclust.commands.train as train_command
 from genclust import cli
 from genclust.models.loss_record import LossRecord
 
-PROBE_DIR = Path(os.environ["DDP_PROBE_DIR"])
+PROBE_DIR_VARIABLE = "DDP_PROBE_DIR"
 LOCAL_MEANS: list[dict[str, float]] = []
 
 
@@ -60,8 +60,9 @@ class Probe(pl.Callback):
             "local_means": LOCAL_MEANS,
             "synced": {name: float(value) for name, value in trainer.callback_metrics.items()},
         }
-        PROBE_DIR.mkdir(parents=True, exist_ok=True)
-        (PROBE_DIR / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+        probe_dir = Path(os.environ[PROBE_DIR_VARIABLE])
+        probe_dir.mkdir(parents=True, exist_ok=True)
+        (probe_dir / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
 
 
 def _recording_epoch_means(original):
@@ -82,8 +83,11 @@ def _probed_trainer(original):
     return build_trainer
 
 
-LossRecord.epoch_means = _recording_epoch_means(LossRecord.epoch_means)
-train_command.build_trainer = _probed_trainer(train_command.build_trainer)
+# Only in the processes of a probed run (ddp_spawn's workers import this module too), never when
+# pytest imports it to collect doctests.
+if PROBE_DIR_VARIABLE in os.environ:
+    LossRecord.epoch_means = _recording_epoch_means(LossRecord.epoch_means)
+    train_command.build_trainer = _probed_trainer(train_command.build_trainer)
 
 if __name__ == "__main__":
     cli.main(sys.argv[1:])
