@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
+from pytorch_lightning.plugins.precision import MixedPrecision
 from tests.conftest import fit_briefly, options
 from torch import nn
 
@@ -90,6 +92,52 @@ def test_gradient_penalty_trains_the_critic():
     critic = nn.Linear(3, 1)
     gradient_penalty(critic, torch.rand(4, 3), torch.rand(4, 3)).backward()
     assert critic.weight.grad is not None and critic.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("half", [torch.bfloat16, torch.float16])
+def test_gradient_penalty_is_computed_in_float32_under_autocast(half):
+    critic = nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    real, fake = torch.rand(6, 5), torch.rand(6, 5)
+    torch.manual_seed(0)  # the same mixing weights both times
+    exact = gradient_penalty(critic, real, fake)
+    torch.manual_seed(0)
+    with torch.autocast("cpu", dtype=half):
+        mixed_precision = gradient_penalty(critic, real, fake.to(half))
+    assert mixed_precision.dtype == torch.float32
+    torch.testing.assert_close(mixed_precision, exact)  # float32's tolerance, not half's
+
+
+class _CountingScaler(torch.amp.GradScaler):
+    updates = 0
+
+    def update(self, new_scale=None) -> None:
+        self.updates += 1
+        super().update(new_scale)
+
+
+def test_clustergan_trains_with_float16_and_a_grad_scaler():
+    # Manual optimisation under GradScaler: manual_backward scales the critic loss (penalty's
+    # double backward included); each update unscales, steps and updates the scale.
+    datamodule = _datamodule((12,))
+    clustergan = options("model", "clustergan", latent_dim=3, hidden_dims=[16], critic_steps=2)
+    model = build_model(clustergan, datamodule.input_shape, "unit", None, datamodule.n_classes)
+    before = [p.detach().clone() for p in model.parameters()]
+    scaler = _CountingScaler("cpu", init_scale=2.0**10)
+    trainer = pl.Trainer(
+        max_steps=3,
+        accelerator="cpu",
+        plugins=[MixedPrecision("16-mixed", "cpu", scaler)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, datamodule=datamodule)
+    assert trainer.precision_plugin.scaler is scaler
+    assert scaler.updates == 3 * (2 + 1)  # 3 batches × (2 critic + 1 generator) scaled steps
+    changed = [not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True)]
+    assert all(changed), "some parameters never stepped under the scaler"
+    assert all(math.isfinite(float(v)) for v in trainer.callback_metrics.values())
 
 
 def test_inverse_loss_is_zero_when_the_encoder_inverts_exactly():

@@ -6,6 +6,7 @@ import gzip
 import inspect
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -511,3 +512,19 @@ def test_config_matches_its_reader(name):
     checked = TypeAdapter(AnyDataOptions).validate_python(cfg)
     parameters = inspect.signature(SOURCES[name]).parameters
     assert set(reader_options(checked)) == set(parameters)
+
+
+def test_in_memory_samples_move_to_the_training_device_once():
+    # "meta" stands in for a GPU: the loader holds the whole tensor there, and every batch is
+    # cut from it on that device (no copy per batch).
+    data = ArrayData(x=np.zeros((40, 3), np.float32), y=None, name="t", value_range="unit",
+                     image_shape=None)  # fmt: skip
+    datamodule = ArrayDataModule(data, batch_size=8, seed=0)
+    device = torch.device("meta")
+    datamodule.trainer = SimpleNamespace(
+        strategy=SimpleNamespace(root_device=device), global_rank=0, world_size=1
+    )
+    loader = datamodule.train_dataloader()
+    assert loader.x.device == device and datamodule.x.device.type == "cpu"
+    batches = list(loader)
+    assert len(batches) == 5 and all(batch.device == device for batch in batches)

@@ -14,6 +14,8 @@ from genclust.data.arrays import ArrayData
 from genclust.data.datamodule import ArrayDataModule
 from genclust.errors import UserError
 from genclust.models import MODELS, build_model, load_trained_model
+from genclust.models.adversarial import AdversarialModel
+from genclust.models.base import RNG_STATE
 from genclust.models.loss_record import LossRecord, NonFiniteLossError
 from genclust.models.vae import gaussian_kl
 
@@ -173,3 +175,27 @@ def test_raw_codes_are_the_flattened_samples_and_nothing_trains():
     assert not list(model.parameters())
     fit_briefly(model, datamodule, max_steps=4)
     torch.testing.assert_close(model.encode(datamodule.x), datamodule.x.flatten(1))
+
+
+def test_the_encoders_code_loss_is_the_squared_norm_summed_over_the_code():
+    # ‖E(G(z)) − z‖² per sample, as ClusterGAN's β_n term, then the batch mean: (5 + 25) / 2.
+    estimate, code = torch.zeros(2, 2), torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    torch.testing.assert_close(AdversarialModel.code_regression(estimate, code), torch.tensor(15.0))
+
+
+def test_the_checkpoint_keeps_the_rng_state_and_gives_it_back(tmp_path):
+    datamodule = ArrayDataModule(_data((12,), "real"), batch_size=16, seed=0)
+    model = build_model(options("model", "vae", latent_dim=2, hidden_dims=[8]), (12,), "real")
+    trainer = fit_briefly(model, datamodule, max_steps=1)
+    trainer.save_checkpoint(tmp_path / "model.ckpt")
+    saved = torch.get_rng_state()
+    checkpoint = torch.load(tmp_path / "model.ckpt", weights_only=True)
+    (state,) = checkpoint[RNG_STATE]  # one process: one state (CUDA's too, on a GPU)
+    assert set(state) == {"cpu"} and torch.equal(state["cpu"], saved)
+
+    torch.rand(5)  # the stream moves on; loading the checkpoint puts it back
+    model.on_load_checkpoint(checkpoint)
+    assert torch.equal(torch.get_rng_state(), saved)
+    torch.rand(5)
+    model.on_load_checkpoint({RNG_STATE: saved})  # as checkpoints stored it before: one tensor
+    assert torch.equal(torch.get_rng_state(), saved)

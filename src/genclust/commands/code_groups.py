@@ -8,6 +8,7 @@ nothing of the analysis.
 
 from __future__ import annotations
 
+from functools import partial
 from importlib.resources import files
 
 import numpy as np
@@ -29,13 +30,15 @@ def manifold_grouping(method: str) -> GroupCodes:
     except UserError as error:
         raise UserError(f"model.init={method}: {error}") from None
 
-    def group(codes: np.ndarray, n_groups: int, seed: int) -> np.ndarray:
-        mapped = learn_manifold(
-            codes, manifold.method, manifold.n_components, seed, manifold.params
-        )
-        return GaussianMixture(n_groups, random_state=seed).fit_predict(mapped)
+    # A partial of a module function, not a closure: ddp_spawn pickles the model it belongs to.
+    return partial(_group_on_manifold, manifold)
 
-    return group
+
+def _group_on_manifold(
+    manifold: ManifoldOptions, codes: np.ndarray, n_groups: int, seed: int
+) -> np.ndarray:
+    mapped = learn_manifold(codes, manifold.method, manifold.n_components, seed, manifold.params)
+    return GaussianMixture(n_groups, random_state=seed).fit_predict(mapped)
 
 
 def shipped_manifold(method: str) -> ManifoldOptions:

@@ -18,7 +18,7 @@ from genclust.analysis.plots import publish_figure
 from genclust.analysis.stage import CodeSet, analyse_codes, format_metrics_table
 from genclust.commands.prepare import prepare_run
 from genclust.commands.termination import Terminated
-from genclust.commands.training import build_logger, build_trainer
+from genclust.commands.training import build_logger, build_trainer, trained_progress
 from genclust.config.commands import TrainConfig
 from genclust.config.load import validate
 from genclust.data import ArrayDataModule
@@ -55,7 +55,11 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
     datamodule, model = prepared.datamodule, prepared.model
     logger = build_logger(config.logger, run_dir)
     trainer = build_trainer(
-        config.trainer, run_dir, logger, find_unused_parameters=model.leaves_parameters_unused
+        config.trainer,
+        run_dir,
+        logger,
+        find_unused_parameters=model.leaves_parameters_unused,
+        trains_parameters=any(parameter.requires_grad for parameter in model.parameters()),
     )
 
     started = time.perf_counter()
@@ -68,6 +72,7 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
     train_seconds = round(time.perf_counter() - started, 3)
     if not trainer.is_global_zero:
         return {}
+    epochs, steps = trained_progress(trainer)
 
     started = time.perf_counter()
     z, model_clusters = encode_and_assign(model, datamodule, config.encode_batch_size)
@@ -83,11 +88,11 @@ def _train(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -> dict[
         hparams=config.model_dump(mode="json"),  # the run's choices, for TensorBoard's HPARAMS
         extra={
             "train": _final_epoch_losses(trainer),
-            "epochs": trainer.current_epoch,
-            "steps": trainer.global_step,
+            "epochs": epochs,
+            "steps": steps,
             "seconds": {"train": train_seconds, "encode": encode_seconds},
         },
-        step=trainer.global_step,
+        step=steps,
     )
     log.info("run dir: %s\n%s", run_dir, format_metrics_table(metrics))  # the console and train.log
     return metrics

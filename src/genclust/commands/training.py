@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.plugins.environments import SLURMEnvironment
+from pytorch_lightning.strategies import DDPStrategy
+from pytorch_lightning.strategies.launchers.multiprocessing import _MultiProcessingLauncher
 from pytorch_lightning.utilities import rank_zero_only
 
 from genclust.commands.checkpoints import AtomicCheckpointIO
@@ -53,10 +56,33 @@ def build_trainer(
     run_dir: Path,
     logger: RunDirLogger | None,
     find_unused_parameters: bool = False,
+    trains_parameters: bool = True,
 ) -> pl.Trainer:
-    arguments = options.model_dump()
-    if find_unused_parameters and options.strategy == "ddp":
-        arguments["strategy"] = "ddp_find_unused_parameters_true"
+    """The run's Trainer. ``find_unused_parameters``: the model leaves some parameters without
+    gradient in a backward pass, which DDP must be told however several devices were asked for
+    (``trainer=ddp``, ``trainer.devices=N`` with strategy auto, ``trainer.strategy=ddp_spawn``).
+    A model that trains no parameters (raw) runs in one process: DDP has nothing to share."""
+    if not trains_parameters:
+        options = options.model_copy(update={"devices": 1, "num_nodes": 1, "strategy": "auto"})
+    strategy = options.strategy
+    if find_unused_parameters and strategy in _DDP_LAUNCHERS:
+        strategy = f"{strategy}_find_unused_parameters_true"
+    trainer = _trainer(options, strategy, run_dir, logger)
+    if find_unused_parameters and strategy == "auto" and isinstance(trainer.strategy, DDPStrategy):
+        # Several devices: "auto" chose DDP, as "ddp" would have (Lightning's choice outside
+        # notebooks); build it again with the detection on.
+        trainer = _trainer(options, "ddp_find_unused_parameters_true", run_dir, logger)
+    return trainer
+
+
+# Lightning's DDP strategies by launcher; each has a <name>_find_unused_parameters_true twin.
+_DDP_LAUNCHERS = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+
+
+def _trainer(
+    options: TrainerOptions, strategy: str, run_dir: Path, logger: RunDirLogger | None
+) -> pl.Trainer:
+    arguments = {**options.model_dump(), "strategy": strategy}
     callbacks = [
         # After every epoch, written by AtomicCheckpointIO (beside last.ckpt, then renamed).
         ModelCheckpoint(
@@ -83,6 +109,19 @@ def build_trainer(
         )
     except Exception as error:  # Lightning rejects impossible settings (e.g. gpu without one)
         raise UserError(f"trainer: {error}") from None
+
+
+def trained_progress(trainer: pl.Trainer) -> tuple[int, int]:
+    """Epochs and steps (batches) trained, as the fit that just returned left them.
+
+    A spawning launcher (``ddp_spawn``, ``ddp_fork``) trains in worker processes and hands this
+    one the weights and metrics only, not the loops' counts; rank 0's last checkpoint has them.
+    """
+    checkpoint_path = getattr(trainer.checkpoint_callback, "best_model_path", "")
+    if isinstance(trainer.strategy.launcher, _MultiProcessingLauncher) and checkpoint_path:
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        return checkpoint["epoch"] + 1, checkpoint["global_step"]
+    return trainer.current_epoch, trainer.global_step
 
 
 def _plugins() -> list:

@@ -71,7 +71,9 @@ class IndexBatchLoader:
         return per_rank // batch if self.drop_last else math.ceil(per_rank / batch)
 
     def __iter__(self) -> Iterator[torch.Tensor]:
-        indices = self._shard()
+        # On the samples' device (a GPU's, for an in-memory tensor moved there): one copy of the
+        # epoch's order instead of one small copy per batch.
+        indices = self._shard().to(getattr(self.x, "device", "cpu"))
         batch = self._batch()
         if self.drop_last:
             indices = indices[: len(indices) // batch * batch]

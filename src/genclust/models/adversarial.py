@@ -42,6 +42,13 @@ class AdversarialModel(EncoderDecoder):
         # TensorBoard's x-axis) counts batches, however many updates a batch makes.
         self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=_no_closure)
 
+    @staticmethod
+    def code_regression(estimate: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """The encoder's loss on generated samples: ‖E(G(z)) − z‖², summed over the code's
+        dimensions and averaged over the batch: the β_n term of Mukherjee et al. (2019), whose
+        formula is a squared norm (a per-coordinate mean would weigh it 1/latent_dim as much)."""
+        return (estimate - code).pow(2).sum(dim=1).mean()
+
     def update_generator(self, optimizer: LightningOptimizer, loss: torch.Tensor) -> None:
         """The generator's and encoder's update from ``loss``: the batch's one counted step."""
         optimizer.zero_grad()

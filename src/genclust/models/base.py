@@ -1,5 +1,6 @@
 """What every genclust model shares: its options and data facts, the ``encode(x) → z`` contract,
-loss logging with a NaN guard, and the RNG state in its checkpoints."""
+loss logging with a NaN guard, and its random streams: one per DDP process, saved in its
+checkpoints."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 
@@ -121,18 +123,55 @@ class GenerativeModel(pl.LightningModule):
         means = self._losses.epoch_means(self.current_epoch)
         if not means:
             return
+        if self.trainer.world_size > 1:  # every process took as many steps: the mean of means
+            local = torch.tensor(list(means.values()), device=self.device)
+            synced = self.trainer.strategy.reduce(local, reduce_op="mean")
+            means = dict(zip(means, synced.tolist(), strict=True))
         named = {name + EPOCH_SUFFIX: value for name, value in means.items()}
         if self.logger is not None:  # at the step the epoch ends on, as its image grids
             self.logger.log_metrics({**named, "epoch": self.current_epoch}, self.global_step)
-        # For the progress bar and trainer.callback_metrics (the run's final losses).
+        # For the progress bar and trainer.callback_metrics (the run's final losses); already
+        # the same on every process, which sync_dist (a no-op on equal values) tells Lightning.
         main = self.main_loss + EPOCH_SUFFIX
-        self.log(main, named.pop(main), on_step=False, on_epoch=True, prog_bar=True, logger=False)
-        self.log_dict(named, on_step=False, on_epoch=True, logger=False)
+        once = {"on_step": False, "on_epoch": True, "logger": False, "sync_dist": True}
+        self.log(main, named.pop(main), prog_bar=True, **once)
+        self.log_dict(named, **once)
+
+    def setup(self, stage: str) -> None:
+        # Every DDP process was seeded alike, so each built the same weights. From here on each
+        # draws its own noise (a GAN's z, a VAE's reparameterisation, DEC's shifts): with one
+        # stream, every process would feed the same noise to its own shard of the data.
+        if self.trainer.world_size > 1:
+            torch.manual_seed(process_seed(torch.initial_seed(), self.global_rank))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # Lightning keeps no RNG state; without it a resumed run would draw other noise.
-        checkpoint[RNG_STATE] = torch.get_rng_state()
+        # Lightning keeps no RNG state; without it a resumed run would draw other noise. Only
+        # rank 0 writes the file, so it gathers every process's state (saving is collective).
+        state = {"cpu": torch.get_rng_state()}
+        device = self.trainer.strategy.root_device
+        if device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(device)
+        states = [state]
+        if self.trainer.world_size > 1:
+            states = [None] * self.trainer.world_size
+            torch.distributed.all_gather_object(states, state)
+        checkpoint[RNG_STATE] = states
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if RNG_STATE in checkpoint:
-            torch.set_rng_state(checkpoint[RNG_STATE])
+        states = checkpoint.get(RNG_STATE)
+        if isinstance(states, torch.Tensor):  # written before states were kept per process
+            states = [{"cpu": states}]
+        if not states or self.global_rank >= len(states):
+            return  # a process the run did not have keeps the stream setup() gave it
+        state = states[self.global_rank]
+        torch.set_rng_state(state["cpu"])
+        device = self.trainer.strategy.root_device
+        if "cuda" in state and device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def process_seed(seed: int, rank: int) -> int:
+    """Process ``rank``'s seed under DDP: (seed, rank) mixed, so nearby pairs give unrelated
+    streams (torch.manual_seed takes 64 bits)."""
+    state = np.random.SeedSequence([seed % 2**64, rank]).generate_state(1, np.uint64)
+    return int(state[0])

@@ -67,7 +67,6 @@ class PretrainedClusters(ClusterModel):
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()
         if not self.pretraining:
-            # Every process encodes the same data and seeds the same fit, so DDP ranks agree.
             self._initialise_once()
 
     def on_train_epoch_end(self) -> None:
@@ -79,10 +78,19 @@ class PretrainedClusters(ClusterModel):
             self._initialise_once()
 
     def _initialise_once(self) -> None:
-        if not self.clusters_initialised:
+        """Set the clusters on rank 0 and give every DDP process rank 0's: each process draws
+        its own random numbers (and a GPU's encoding need not be bit-equal on another GPU), so
+        fits of their own could differ, and DDP keeps only gradients in step, not parameters."""
+        if self.clusters_initialised:
+            return
+        if self.global_rank == 0:
             batches = self.trainer.datamodule.ordered_batches(_INIT_BATCH)
             self.initialise_clusters(torch.from_numpy(encode_all(self, batches)))
-            self.clusters_initialised.fill_(True)
+        self.clusters_initialised.fill_(True)
+        if self.trainer.world_size > 1:
+            with torch.no_grad():
+                for tensor in (*self.parameters(), *self.buffers()):
+                    torch.distributed.broadcast(tensor, src=0)
 
 
 def _training_stops(trainer: pl.Trainer) -> bool:

@@ -133,13 +133,22 @@ def inverse_loss(
     cluster_weight: float,
 ) -> torch.Tensor:
     """β_n ||ẑ_n − z_n||² + β_c CE(ĉ, c), averaged over the batch."""
-    squared_error = (noise_estimate - noise).pow(2).sum(dim=1).mean()
+    squared_error = AdversarialModel.code_regression(noise_estimate, noise)
     return noise_weight * squared_error + cluster_weight * F.cross_entropy(logits, clusters)
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Mean of (||∇D(x̂)|| − 1)² at random points x̂ between real and fake samples."""
+    """Mean of (||∇D(x̂)|| − 1)² at random points x̂ between real and fake samples.
+
+    In float32 with autocast off, also under mixed precision: a half-precision input gradient
+    (float16 underflows, bfloat16 keeps 8 bits) would make the penalty noise near its target of
+    1. ``create_graph`` keeps the gradient differentiable, so the critic trains on the penalty;
+    under float16 GradScaler scales the whole critic loss in ``manual_backward``, this double
+    backward included, and unscales the gradients before the step, so the penalty needs no
+    scaling of its own (PyTorch's AMP recipe scales only an input gradient taken under autocast).
+    """
     weight = torch.rand(len(real), *[1] * (real.ndim - 1), device=real.device)
-    mixed = (weight * real + (1 - weight) * fake).requires_grad_(True)
-    (gradient,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return (gradient.flatten(1).norm(dim=1) - 1).pow(2).mean()
+    with torch.autocast(real.device.type, enabled=False):
+        mixed = (weight * real.float() + (1 - weight) * fake.float()).requires_grad_(True)
+        (gradient,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+        return (gradient.flatten(1).norm(dim=1) - 1).pow(2).mean()

@@ -1,11 +1,12 @@
 """GAN with an inverse encoder, as in ClusterGAN (Mukherjee et al. 2019).
 
 A GAN has no encoder of its own. We train one beside the generator to invert it:
-E(G(z)) ≈ z, trained jointly with the generator. We chose this over a BiGAN/ALI joint
-discriminator because the regression target is explicit and stable on small data, while a
-BiGAN's encoder only learns through a three-player game that often collapses; the same
-design carries over to the cluster-aware ClusterGAN. The critic is the usual discriminator with
-the non-saturating loss.
+E(G(z)) ≈ z, trained jointly with the generator on ``encoder_weight``·‖E(G(z)) − z‖², the
+squared norm summed over the code's dimensions as in ClusterGAN's loss. We chose this over a
+BiGAN/ALI joint discriminator because the regression target is explicit and stable on small
+data, while a BiGAN's encoder only learns through a three-player game that often collapses; the
+same design carries over to the cluster-aware ClusterGAN. The critic is the usual discriminator
+with the non-saturating loss.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class GAN(AdversarialModel):
 
         self.toggle_optimizer(ge_optimizer)
         g_loss = _bce(self.critic(fake), 1.0)  # non-saturating generator loss
-        e_loss = F.mse_loss(self.encoder(fake), z)
+        e_loss = self.code_regression(self.encoder(fake), z)
         self.update_generator(ge_optimizer, g_loss + self.options.encoder_weight * e_loss)
         self.untoggle_optimizer(ge_optimizer)
 
