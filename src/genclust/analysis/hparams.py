@@ -248,21 +248,16 @@ def _hparam_info(
         )
     if kinds == {"bool_value"}:
         flags = sorted({value.bool_value for value in values})
-        return api_pb2.HParamInfo(
-            name=name,
-            type=api_pb2.DATA_TYPE_BOOL,
-            domain_discrete=struct_pb2.ListValue(
-                values=[struct_pb2.Value(bool_value=flag) for flag in flags]
-            ),
-            differs=differs,
-        )
-    texts = sorted({_text(value) for value in values})
+        domain = [struct_pb2.Value(bool_value=flag) for flag in flags]
+        data_type = api_pb2.DATA_TYPE_BOOL
+    else:
+        texts = sorted({_text(value) for value in values})
+        domain = [struct_pb2.Value(string_value=text) for text in texts]
+        data_type = api_pb2.DATA_TYPE_STRING
     return api_pb2.HParamInfo(
         name=name,
-        type=api_pb2.DATA_TYPE_STRING,
-        domain_discrete=struct_pb2.ListValue(
-            values=[struct_pb2.Value(string_value=text) for text in texts]
-        ),
+        type=data_type,
+        domain_discrete=struct_pb2.ListValue(values=domain),
         differs=differs,
     )
 
