@@ -72,7 +72,8 @@ def umap_arguments(seed: int, params: Mapping[str, Any]) -> dict[str, Any]:
     """UMAP's arguments: ``params`` with the run's seed as ``random_state`` unless they set it.
 
     A seeded UMAP runs on one thread, so that the same seed gives the same map; with
-    ``random_state`` null it uses every core (about 1.8x faster on 2 cores, scripts/bench_umap.py)
+    ``random_state`` null it uses every core (1.35x faster on 70k codes and 2 cores,
+    scripts/bench_umap.py)
     and maps differ from run to run.
 
     >>> umap_arguments(3, {"n_neighbors": 20})
