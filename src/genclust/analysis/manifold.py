@@ -73,8 +73,7 @@ def umap_arguments(seed: int, params: Mapping[str, Any]) -> dict[str, Any]:
 
     A seeded UMAP runs on one thread, so that the same seed gives the same map; with
     ``random_state`` null it uses every core (1.35x faster on 70k codes and 2 cores,
-    scripts/bench_umap.py)
-    and maps differ from run to run.
+    scripts/bench_umap.py) and maps differ from run to run.
 
     >>> umap_arguments(3, {"n_neighbors": 20})
     {'random_state': 3, 'n_neighbors': 20}
