@@ -15,7 +15,7 @@ from tests.conftest import options
 from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.label_free import label_free_scores
 from genclust.analysis.latent_clusterer import SELECTION, LatentClusterer
-from genclust.analysis.merging import merge_clusters
+from genclust.analysis.merging import SampledGraph, merge_clusters
 from genclust.analysis.metrics import cluster_accuracy
 from genclust.analysis.stage import CodeSet, analyse_codes, plan_analysis
 from genclust.commands.prepare import prepare_run
@@ -45,14 +45,15 @@ def test_merging_an_over_clustering_repairs_a_split_class(split_class):
     x, y = split_class
     assert cluster_accuracy(y, _kmeans().fit_predict(x)) < 0.8
     pieces = _kmeans(9).fit_predict(x)
-    merge = merge_clusters(x, pieces, 3, seed=0)
+    merge = merge_clusters(SampledGraph.of(x, seed=0), pieces, 3)
     assert sorted(np.unique(merge)) == [0, 1, 2]
     assert cluster_accuracy(y, merge[pieces]) == 1.0
 
 
 def test_a_cluster_asked_for_but_never_found_is_merged_first():
     x = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
-    merge = merge_clusters(x, np.array([0, 0, 0, 2, 2, 2]), 2, seed=0)  # label 1 is empty
+    graph = SampledGraph.of(x, seed=0)
+    merge = merge_clusters(graph, np.array([0, 0, 0, 2, 2, 2]), 2)  # label 1 is empty
     assert merge[0] != merge[2] and sorted(np.unique(merge)) == [0, 1]
 
 

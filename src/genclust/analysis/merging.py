@@ -10,21 +10,36 @@ with the most kNN edges between them relative to what their sizes would give at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from genclust.analysis.embedding import sample_indices
 from genclust.analysis.label_free import MAX_POINTS, neighbour_graph
 
 
-def merge_clusters(features: np.ndarray, labels: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """The merge of the clusters ``labels`` (0 ≤ label) of the points ``features`` down to
-    ``k``: ``merge[label]`` is the merged cluster (0 ≤ merged < k), for every label up to
-    ``labels.max()``; measured on a seeded sample of at most MAX_POINTS points.
+@dataclass(frozen=True)
+class SampledGraph:
+    """The kNN graph of a seeded sample of at most MAX_POINTS of the clustered points: built
+    once, it serves every over-clustering of the same points."""
+
+    keep: np.ndarray  # indices of the sampled points
+    neighbours: np.ndarray | None  # (len(keep), k) neighbours within the sample; None: 1 point
+
+    @classmethod
+    def of(cls, features: np.ndarray, seed: int) -> SampledGraph:
+        keep = sample_indices(len(features), MAX_POINTS, seed)
+        return cls(keep, neighbour_graph(np.asarray(features)[keep]))
+
+
+def merge_clusters(graph: SampledGraph, labels: np.ndarray, k: int) -> np.ndarray:
+    """The merge of the clusters ``labels`` (0 ≤ label) of the points ``graph`` was built on
+    down to ``k``: ``merge[label]`` is the merged cluster (0 ≤ merged < k), for every label up
+    to ``labels.max()``.
     """
     labels = np.asarray(labels)
     n_labels = int(labels.max()) + 1
-    keep = sample_indices(len(labels), MAX_POINTS, seed)
-    neighbours = neighbour_graph(np.asarray(features)[keep])
+    keep, neighbours = graph.keep, graph.neighbours
     edges = np.zeros((n_labels, n_labels))  # edges[a, b]: kNN edges from cluster a to b
     if neighbours is not None:
         tails = np.repeat(labels[keep], neighbours.shape[1])

@@ -29,7 +29,7 @@ from genclust.analysis.label_free import (
     shared_sample,
     silhouette_with_noise,
 )
-from genclust.analysis.merging import merge_clusters
+from genclust.analysis.merging import SampledGraph, merge_clusters
 from genclust.config.metrics import KNN_MODULARITY, SILHOUETTE
 from genclust.errors import UserError
 
@@ -119,6 +119,7 @@ def _candidates(
 ) -> Iterator[Candidate]:
     params = clusterer.get_params()
     count = count_param(clusterer)
+    graph = None if over_cluster is None else SampledGraph.of(features, seed)
     for restart in range(restarts):
         seeded = clone(clusterer)
         name = "as configured"
@@ -131,7 +132,7 @@ def _candidates(
             k = params[count]
             over = clone(seeded).set_params(**{count: over_cluster * k})
             raw = fit_predict(over, features, manifold_of=manifold_of)
-            merge = merge_clusters(features, raw, k, seed)
+            merge = merge_clusters(graph, raw, k)
             yield Candidate(f"{name}, {over_cluster * k} merged to {k}", over, merge[raw], merge)
 
 
