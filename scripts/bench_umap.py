@@ -14,7 +14,8 @@ min_dist 0), each run twice:
   seeded;
 - unseeded: no ``random_state``, every core (not reproducible).
 
-It prints, per setting, the wall seconds of each run, the ratio to the seeded one, whether the
+It prints the time of the process's first fits (numba compiling UMAP, once per process), then,
+per setting, the wall seconds of each run, the ratio to the seeded one, whether the
 two runs gave identical maps, and the ACC / NMI of a GMM (seeded, best of 3) on the map, so a
 setting that is fast but maps worse shows. The codes are PCA-10 of the standardised pixels, a
 stand-in for an autoencoder's 10-D codes with the same shape and size.
@@ -56,9 +57,12 @@ def main() -> None:
         "seeded, exact kNN": lambda: _with_exact_knn(codes),
         "unseeded": lambda: UMAP(n_jobs=-1, **N2D).fit_transform(codes),
     }
-    # numba compiles UMAP's functions on first use (minutes), once for each kind of run.
-    UMAP(random_state=SEED, **N2D).fit_transform(codes[:5000])  # above 4096 points: NN-descent
+    # numba compiles UMAP's functions on first use, once for each kind of run; 5000 points,
+    # since above 4096 UMAP switches to NN-descent, which compiles too.
+    started = time.perf_counter()
+    UMAP(random_state=SEED, **N2D).fit_transform(codes[:5000])
     UMAP(n_jobs=-1, **N2D).fit_transform(codes[:5000])
+    print(f"first fits of the process (numba compiling): {time.perf_counter() - started:.1f} s")
     rows, baseline = [], None
     for name, fit in settings.items():
         maps, seconds = [], []
