@@ -23,6 +23,8 @@ Needs Fashion-MNIST (apt-get install dataset-fashion-mnist, or data.root=<dir wi
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +58,9 @@ def main() -> None:
     parser.add_argument("--architectures", nargs="+", default=["mlp", "conv"])
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--skip-analysis", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="then where genclust's epoch spends what it adds"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -83,10 +88,34 @@ def main() -> None:
                 timings[architecture, VARIANTS[2]].append(seconds)
         for architecture in args.architectures:
             _print_table(architecture, {v: timings[architecture, v] for v in VARIANTS})
+        if args.profile:
+            for architecture, config in configs.items():
+                _print_profile(architecture, config, datamodule, Path(scratch) / "profiled")
 
         if not args.skip_analysis:
             model = models[args.architectures[0]]
             _time_analysis(cfg, datamodule, model, Path(scratch) / "analysis")
+
+
+# What genclust adds around Lightning's loop: its callbacks, its logging and Lightning's own
+# callbacks it turns on (checkpoint, progress bar).
+ADDED_BY_GENCLUST = ("genclust/commands/", "genclust/models/base.py", "loss_record", "callbacks/")
+
+
+def _print_profile(architecture: str, cfg, datamodule, run_dir: Path) -> None:
+    """cProfile of one more genclust epoch: the cumulative seconds of the hooks genclust adds."""
+    profile = cProfile.Profile()
+    profile.runcall(_genclust_epoch, cfg, datamodule, run_dir / architecture)
+    stats = pstats.Stats(profile).stats
+    rows = [
+        (cumulative, calls, f"{Path(file).name}:{line}({name})")
+        for (file, line, name), (_, calls, _, cumulative, _) in stats.items()
+        if any(part in file for part in ADDED_BY_GENCLUST)
+        and name.startswith(("on_", "save", "log"))
+    ]
+    print(f"\n{architecture} VAE, one profiled genclust epoch: hooks genclust adds (cumulative s)")
+    for cumulative, calls, where in sorted(rows, reverse=True)[:12]:
+        print(f"  {cumulative:7.3f} s  {calls:5d} calls  {where}")
 
 
 def _timed(epoch) -> tuple[float, float]:
