@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.conftest import options, run_genclust
+from tests.conftest import options, run_genclust, run_genclust_process
 from tests.disk_faults import fail_writes, temporary_files
 
 from genclust.commands.interruption import INTERRUPTED_CHECKPOINT
@@ -123,6 +123,27 @@ def test_a_live_run_is_left_alone_and_a_killed_one_resumes(uninterrupted, tmp_pa
     # The kernel dropped the dead process's lock: the run resumes at once, to the same end.
     result = run_genclust("train", f"resume={run_dir}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert _scores(run_dir) == _scores(uninterrupted)
+
+
+def test_a_run_checkpointed_by_lightnings_modelcheckpoint_resumes_quietly(uninterrupted, tmp_path):
+    # Runs trained before genclust wrote its own checkpoints carry ModelCheckpoint's state,
+    # for which Lightning would ask on resume ("Please add the following callbacks").
+    run_dir = tmp_path / "older"
+    process = _start_and_wait_for_first_checkpoint(run_dir, tmp_path)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    checkpoint = torch.load(run_dir / CHECKPOINT_FILE, weights_only=True)
+    old_key = (
+        "ModelCheckpoint{'monitor': None, 'mode': 'min', 'every_n_train_steps': 0, "
+        "'every_n_epochs': 1, 'train_time_interval': None}"
+    )
+    checkpoint["callbacks"][old_key] = {"best_model_path": str(run_dir / CHECKPOINT_FILE)}
+    torch.save(checkpoint, run_dir / CHECKPOINT_FILE)
+
+    result = run_genclust_process("train", f"resume={run_dir}", cwd=tmp_path)  # its stderr
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "callbacks" not in result.stderr, result.stderr[-2000:]
     assert _scores(run_dir) == _scores(uninterrupted)
 
 

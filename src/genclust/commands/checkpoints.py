@@ -1,4 +1,5 @@
-"""Checkpoints written beside their destination and renamed over it; the one before is kept.
+"""The run's checkpoint after every epoch, written beside its destination and renamed over it;
+the one before is kept.
 
 Lightning's own writer (through fsspec) writes a temporary file in $TMPDIR and moves it over the
 destination: when the run dir is on another filesystem, as on most clusters, that move is a
@@ -18,11 +19,33 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import Checkpoint
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
 from genclust.rundir.files import cannot_write, write_atomic
 from genclust.rundir.names import CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE
+
+
+class LastCheckpoint(Checkpoint):
+    """Writes ``path`` (the run's last.ckpt) at the end of every training epoch, nothing else.
+
+    Lightning's ModelCheckpoint does the same here, but at every batch it checks whether a step
+    or time interval is due and builds its state key anew for each hook Lightning calls: ~70 µs
+    a batch, 2 % of a small model's epoch on the CPU.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        trainer.save_checkpoint(self.path)  # on every process: saving is collective under DDP
+
+
+# What checkpoints written before LastCheckpoint keep of Lightning's ModelCheckpoint; nothing
+# reads it, and Lightning would ask for the callback again on resume.
+_MODEL_CHECKPOINT_STATE = "ModelCheckpoint{"
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -51,6 +74,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             binary=True,
             before_replacing=keep_previous,
         )
+
+    def load_checkpoint(self, path: str | os.PathLike, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        checkpoint = super().load_checkpoint(path, *args, **kwargs)
+        states = checkpoint.get("callbacks", {})
+        for key in [key for key in states if str(key).startswith(_MODEL_CHECKPOINT_STATE)]:
+            del states[key]
+        return checkpoint
 
 
 def _also_name(source: Path, target: Path) -> None:

@@ -6,12 +6,15 @@ grid sits at the step its epoch ends on, on the same axis as the losses.
 
 from __future__ import annotations
 
+import io
 import math
 
 import pytorch_lightning as pl
 import torch
+from PIL import Image
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import TensorBoardLogger
+from tensorboard.compat.proto.summary_pb2 import Summary
 
 from genclust.models.base import GenerativeModel
 from genclust.models.encode import evaluating
@@ -48,7 +51,8 @@ class ImageGrids(Callback):
         for tag, images in grids.items():
             if images is not None:
                 grid = image_grid(_displayable(images, pl_module.value_range), nrow=per_row)
-                logger.experiment.add_image(tag, grid, trainer.global_step)
+                summary = png_summary(tag, grid)
+                logger.experiment._get_file_writer().add_summary(summary, trainer.global_step)
 
 
 def _as_images(x: torch.Tensor | None, model: GenerativeModel) -> torch.Tensor | None:
@@ -67,6 +71,22 @@ def _displayable(images: torch.Tensor, value_range: str) -> torch.Tensor:
     if value_range != "unit":
         images = (images - images.min()) / (images.max() - images.min()).clamp_min(1e-8)
     return images.clamp(0, 1)
+
+
+def png_summary(tag: str, grid: torch.Tensor) -> Summary:
+    """A (C, H, W) grid in [0, 1] as TensorBoard's image summary: one PNG, grey or RGB.
+
+    torch's ``add_image`` makes the same summary, but first resamples the picture to its own
+    size with a Lanczos filter, which costs ~7 ms a grid: 2 % of a small model's epoch.
+    """
+    channels, height, width = grid.shape
+    pixels = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    encoded = io.BytesIO()
+    Image.fromarray(pixels[..., 0] if channels == 1 else pixels).save(encoded, format="PNG")
+    image = Summary.Image(
+        height=height, width=width, colorspace=channels, encoded_image_string=encoded.getvalue()
+    )
+    return Summary(value=[Summary.Value(tag=tag, image=image)])
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.Tensor:

@@ -16,14 +16,23 @@ from genclust.rundir.names import CHECKPOINT_DIR
 INTERRUPTED_CHECKPOINT = "interrupted.ckpt"
 
 
-class StopOnSigterm(Callback):
-    """SIGTERM while training: every process stops after the same batch (SIGTERMException).
+class Interruption(Callback):
+    """SIGTERM or Ctrl-C while training: stop cleanly, save the weights as they are, say how to
+    go on. One callback rather than two: Lightning calls every hook of every callback, ~7 µs
+    each even when it is empty, some 8 times a batch.
 
-    Lightning's own handler broadcasts inside the signal handler and forwards the signal to the
-    DDP workers, whose handlers broadcast again: collectives that need not pair up (with two
-    gloo processes a worker was left waiting in a broadcast nobody joined). This handler only
-    takes note; after each batch (and once training ends) the processes agree whether any of
-    them was signalled, and all stop at that same point.
+    SIGTERM: every process stops after the same batch (SIGTERMException). Lightning's own
+    handler broadcasts inside the signal handler and forwards the signal to the DDP workers,
+    whose handlers broadcast again: collectives that need not pair up (with two gloo processes a
+    worker was left waiting in a broadcast nobody joined). This handler only takes note; after
+    each batch (and once training ends) the processes agree whether any of them was signalled,
+    and all stop at that same point.
+
+    ``genclust train resume=<dir>`` goes on from ``last.ckpt``, the end of the last full epoch,
+    so that the resumed run ends exactly where an uninterrupted one would; the mid-epoch
+    ``interrupted.ckpt`` keeps the newest weights for inspection. After Ctrl-C the resume
+    command is printed here and Lightning exits with 1; after SIGTERM the command line prints
+    it, writes failed.json and exits with 143.
     """
 
     def __init__(self) -> None:
@@ -47,25 +56,14 @@ class StopOnSigterm(Callback):
         if trainer.strategy.reduce_boolean_decision(self._signalled, all=False):
             raise SIGTERMException
 
-
-class InterruptionReport(Callback):
-    """On SIGTERM or Ctrl-C save the weights as they are; on Ctrl-C also print the resume
-    command (after SIGTERM the command line prints it, and writes failed.json).
-
-    ``genclust train resume=<dir>`` goes on from ``last.ckpt``, the end of the last full epoch,
-    so that the resumed run ends exactly where an uninterrupted one would; the mid-epoch
-    ``interrupted.ckpt`` keeps the newest weights for inspection. Lightning then exits with 1
-    after Ctrl-C; after SIGTERM genclust exits with 143.
-    """
-
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
         run_dir = trainer.default_root_dir
         path = f"{run_dir}/{CHECKPOINT_DIR}/{INTERRUPTED_CHECKPOINT}"
-        # Saving is a collective step: after SIGTERM every process stops at the same point
-        # (StopOnSigterm); Ctrl-C reaches the DDP processes at different points, so only a
-        # single process saves then.
+        # Saving is a collective step: after SIGTERM every process stops at the same point;
+        # Ctrl-C reaches the DDP processes at different points, so only a single process saves
+        # then.
         if isinstance(exception, SIGTERMException) or (
             isinstance(exception, KeyboardInterrupt) and trainer.world_size == 1
         ):

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import TQDMProgressBar
 from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.plugins.environments import SLURMEnvironment
 from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.strategies.launchers.multiprocessing import _MultiProcessingLauncher
 from pytorch_lightning.utilities import rank_zero_only
 
-from genclust.commands.checkpoints import AtomicCheckpointIO
+from genclust.commands.checkpoints import AtomicCheckpointIO, LastCheckpoint
 from genclust.commands.image_grids import ImageGrids
-from genclust.commands.interruption import InterruptionReport, StopOnSigterm
+from genclust.commands.interruption import Interruption
 from genclust.config.analysis import LoggerOptions
 from genclust.config.trainer import TrainerOptions
 from genclust.errors import UserError
-from genclust.rundir.names import CHECKPOINT_DIR, CHECKPOINT_FILE
+from genclust.rundir.names import CHECKPOINT_FILE
 
 
 class RunDirLogger(TensorBoardLogger):
@@ -49,6 +50,22 @@ class LossProgressBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict:
         return {**super().get_metrics(trainer, pl_module), **pl_module.progress_losses}
+
+    def on_train_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        # Lightning's draws the bar twice per update, once for the count, once for the losses.
+        bar, done = self.train_progress_bar, batch_idx + 1
+        if not self.is_enabled or bar.disable or (done % self.refresh_rate and done != bar.total):
+            return
+        bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
+        bar.n = done
+        bar.refresh()
 
 
 def build_trainer(
@@ -85,13 +102,8 @@ def _trainer(
     arguments = {**options.model_dump(), "strategy": strategy}
     callbacks = [
         # After every epoch, written by AtomicCheckpointIO (beside last.ckpt, then renamed).
-        ModelCheckpoint(
-            dirpath=run_dir / CHECKPOINT_DIR,
-            filename=CHECKPOINT_FILE.stem,  # one file, replaced after each epoch
-            enable_version_counter=False,
-        ),
-        StopOnSigterm(),
-        InterruptionReport(),
+        LastCheckpoint(run_dir / CHECKPOINT_FILE),
+        Interruption(),
     ]
     if logger is not None:
         callbacks.append(ImageGrids())
@@ -117,8 +129,9 @@ def trained_progress(trainer: pl.Trainer) -> tuple[int, int]:
     A spawning launcher (``ddp_spawn``, ``ddp_fork``) trains in worker processes and hands this
     one the weights and metrics only, not the loops' counts; rank 0's last checkpoint has them.
     """
-    checkpoint_path = getattr(trainer.checkpoint_callback, "best_model_path", "")
-    if isinstance(trainer.strategy.launcher, _MultiProcessingLauncher) and checkpoint_path:
+    checkpoint_path = getattr(trainer.checkpoint_callback, "path", None)
+    spawned = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
+    if spawned and checkpoint_path is not None and checkpoint_path.is_file():
         checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         return checkpoint["epoch"] + 1, checkpoint["global_step"]
     return trainer.current_epoch, trainer.global_step
