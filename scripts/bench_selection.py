@@ -7,6 +7,7 @@ knn_modularity, and which candidates were chosen.
 
     nice -n 10 python scripts/bench_selection.py --out /tmp/bench_selection
     python scripts/bench_selection.py --out DIR --epochs 5 --seeds 0 1   # quicker
+    python scripts/bench_selection.py --out DIR --recipe fmnist_best  # 70k, ~16 min a seed
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ SETTINGS = {  # name: overrides of `genclust cluster` (none: the training run's 
     "label_free (5 seeds x {k, 3k merged})": ["cluster/select=label_free"],
 }
 QUIET = ["logger=none", "embed=none"]
+# A recipe's clusterer for `genclust cluster`, which composes its own cluster config, not the run's
+RECIPE_CLUSTERERS = {
+    "fmnist_best": ["cluster=gmm", "cluster/manifold=umap", "cluster.params.n_init=5"],
+    "digits_best": [
+        "cluster=gmm",
+        "cluster.manifold.params.perplexity=15",
+        "cluster.params.n_init=10",
+    ],
+}
 
 
 def main() -> None:
@@ -36,16 +46,26 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--cluster", default="gmm", help="the clusterer (cluster=...)")
     parser.add_argument("--data", default="digits")
+    parser.add_argument(
+        "--recipe", choices=sorted(RECIPE_CLUSTERERS), help="train experiment=RECIPE instead: "
+        "its own data, epochs and clusterer (--data, --epochs and --cluster are ignored)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.recipe:
+        training = [f"experiment={args.recipe}"]
+        clusterer = RECIPE_CLUSTERERS[args.recipe]
+        title = f"experiment={args.recipe}"
+    else:
+        training = [f"data={args.data}", f"cluster={args.cluster}"]
+        training.append(f"trainer.max_epochs={args.epochs}")
+        clusterer = [f"cluster={args.cluster}"]
+        title = f"{args.data}, cluster={args.cluster}, {args.epochs} epochs"
 
     results: dict[str, list[dict]] = {name: [] for name in SETTINGS}
     for seed in args.seeds:
         run = args.out / f"seed{seed}"
         if not (run / "metrics.json").is_file():
-            _genclust(
-                "train", f"data={args.data}", f"cluster={args.cluster}", f"seed={seed}",
-                f"trainer.max_epochs={args.epochs}", f"hydra.run.dir={run}", *QUIET,
-            )  # fmt: skip
+            _genclust("train", *training, f"seed={seed}", f"hydra.run.dir={run}", *QUIET)
         for name, overrides in SETTINGS.items():
             if overrides is None:
                 folder = run
@@ -53,12 +73,12 @@ def main() -> None:
                 folder = run / "cluster" / f"setting{list(SETTINGS).index(name)}"
                 if not (folder / "metrics.json").is_file():
                     _genclust(
-                        "cluster", f"run={run}", f"cluster={args.cluster}", *overrides,
+                        "cluster", f"run={run}", *clusterer, *overrides,
                         f"hydra.run.dir={folder}", *QUIET,
                     )  # fmt: skip
             results[name].append(json.loads((folder / "metrics.json").read_text()))
 
-    print(f"\n{args.data}, cluster={args.cluster}, {args.epochs} epochs, seeds {args.seeds}")
+    print(f"\n{title}, seeds {args.seeds}")
     print(f"{'selection':<40} {'ACC':>15} {'NMI':>15} {'knn_modularity':>15}  chosen")
     for name, runs in results.items():
         cells = [_mean_std([run[key] for run in runs]) for key in ("acc", "nmi", "knn_modularity")]
