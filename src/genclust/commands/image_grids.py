@@ -51,7 +51,9 @@ class ImageGrids(Callback):
         for tag, images in grids.items():
             if images is not None:
                 grid = image_grid(_displayable(images, pl_module.value_range), nrow=per_row)
-                summary = png_summary(tag, grid)
+                summary = png_summary(
+                    tag, grid
+                )  # torch's writer takes one only through its file writer
                 logger.experiment._get_file_writer().add_summary(summary, trainer.global_step)
 
 
@@ -77,7 +79,7 @@ def png_summary(tag: str, grid: torch.Tensor) -> Summary:
     """A (C, H, W) grid in [0, 1] as TensorBoard's image summary: one PNG, grey or RGB.
 
     torch's ``add_image`` makes the same summary, but first resamples the picture to its own
-    size with a Lanczos filter, which costs ~7 ms a grid: 2 % of a small model's epoch.
+    size with a Lanczos filter: ~7 ms a grid, against ~1 ms for the PNG alone.
     """
     channels, height, width = grid.shape
     pixels = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
@@ -90,7 +92,7 @@ def png_summary(tag: str, grid: torch.Tensor) -> Summary:
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.Tensor:
-    """(n, C, H, W) images in [0, 1] → one (C, H', W') grid, ``nrow`` per row, for add_image.
+    """(n, C, H, W) images in [0, 1] → one (C, H', W') grid, ``nrow`` per row, for png_summary.
 
     H' = rows·(H + padding) + padding and W' = ncol·(W + padding) + padding, padding is 0.
     """
