@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,8 @@ def main() -> None:
         "--overrides", nargs="+", default=[], help="settings for genclust train: a variant"
     )
     args = parser.parse_args()
-    variant = ",".join(args.overrides) or "default"
+    variant = " ".join(args.overrides) or "default"
+    folder = re.sub(r"[^A-Za-z0-9._-]", "_", variant)  # a path Hydra's override grammar accepts
 
     rows = [
         "| data | n | default ACC | default NMI | k-means ACC | k-means NMI | ACC gap | target |"
@@ -63,7 +65,7 @@ def main() -> None:
         overrides, x, y = _data(name, args.out)
         default = [
             _default_run(
-                args.out / name / variant / f"seed_{seed}", overrides + args.overrides, seed
+                args.out / name / folder / f"seed_{seed}", overrides + args.overrides, seed
             )
             for seed in args.seeds
         ]
@@ -104,7 +106,9 @@ def _default_run(run_dir: Path, overrides: list[str], seed: int) -> tuple[float,
         command = [sys.executable, "-m", "genclust", "train", *overrides, f"seed={seed}"]
         command += [*LEFT_OUT, f"hydra.run.dir={run_dir}"]
         print("$ " + " ".join(command[2:]), flush=True)
-        subprocess.run(command, check=True, capture_output=True)
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(result.stderr[-2000:])
     metrics = json.loads((run_dir / METRICS_FILE).read_text())
     return metrics["acc"], metrics["nmi"]
 
