@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from genclust.config.flat import flatten
+from genclust.config.load import compose_config, resolve
+
 SETTINGS = {  # name: overrides of `genclust cluster` (none: the training run's own analysis)
     "none (as shipped)": None,
     "restarts=5": ["cluster/select=label_free", "cluster.select.over_cluster=null"],
@@ -28,15 +31,6 @@ SETTINGS = {  # name: overrides of `genclust cluster` (none: the training run's 
     "label_free (5 seeds x {k, 3k merged})": ["cluster/select=label_free"],
 }
 QUIET = ["logger=none", "embed=none"]
-# A recipe's clusterer for `genclust cluster`, which composes its own cluster config, not the run's
-RECIPE_CLUSTERERS = {
-    "fmnist_best": ["cluster=gmm", "cluster/manifold=umap", "cluster.params.n_init=5"],
-    "digits_best": [
-        "cluster=gmm",
-        "cluster.manifold.params.perplexity=15",
-        "cluster.params.n_init=10",
-    ],
-}
 
 
 def main() -> None:
@@ -47,13 +41,13 @@ def main() -> None:
     parser.add_argument("--cluster", default="gmm", help="the clusterer (cluster=...)")
     parser.add_argument("--data", default="digits")
     parser.add_argument(
-        "--recipe", choices=sorted(RECIPE_CLUSTERERS), help="train experiment=RECIPE instead: "
+        "--recipe", help="train experiment=RECIPE (e.g. fmnist_best) instead: "
         "its own data, epochs and clusterer (--data, --epochs and --cluster are ignored)",
     )  # fmt: skip
     args = parser.parse_args()
     if args.recipe:
         training = [f"experiment={args.recipe}"]
-        clusterer = RECIPE_CLUSTERERS[args.recipe]
+        clusterer = _recipe_clusterer(args.recipe)
         title = f"experiment={args.recipe}"
     else:
         training = [f"data={args.data}", f"cluster={args.cluster}"]
@@ -88,6 +82,16 @@ def main() -> None:
     for name, runs in results.items():
         change = np.array([run["acc"] for run in runs]) - baseline
         print(f"ACC change per seed, {name}: {np.round(change, 3).tolist()}")
+
+
+def _recipe_clusterer(recipe: str) -> list[str]:
+    """The recipe's clusterer as overrides of `genclust cluster`, which composes its own cluster
+    config, not the run's: the recipe's clusterer and manifold, and each setting it changes."""
+    chosen = resolve(compose_config("train", [f"experiment={recipe}"]))["cluster"]
+    choices = [f"cluster={chosen['name']}", f"cluster/manifold={chosen['manifold']['method']}"]
+    shipped = flatten(resolve(compose_config("cluster", ["run=.", *choices]))["cluster"])
+    changed = {key: value for key, value in flatten(chosen).items() if shipped[key] != value}
+    return choices + [f"cluster.{key}={value}" for key, value in changed.items()]
 
 
 def _genclust(*arguments: str) -> None:
