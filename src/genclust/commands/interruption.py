@@ -18,8 +18,8 @@ INTERRUPTED_CHECKPOINT = "interrupted.ckpt"
 
 class Interruption(Callback):
     """SIGTERM or Ctrl-C while training: stop cleanly, save the weights as they are, say how to
-    go on. One callback rather than two: Lightning calls every hook of every callback, ~7 µs
-    each even when it is empty, some 8 times a batch.
+    go on. One callback rather than two: Lightning calls every hook of every callback, some 8
+    times a batch, even the hooks a callback leaves empty.
 
     SIGTERM: every process stops after the same batch (SIGTERMException). Lightning's own
     handler broadcasts inside the signal handler and forwards the signal to the DDP workers,
