@@ -70,7 +70,14 @@ def _start(cwd: Path, *overrides: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, with any DDP worker it starts
+        preexec_fn=_ctrl_c_as_at_a_terminal,
     )
+
+
+def _ctrl_c_as_at_a_terminal() -> None:
+    """A suite started in the background (``cmd &``) ignores SIGINT, and so would the run it
+    starts: Python then never raises KeyboardInterrupt. The run gets Ctrl-C as at a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for(checkpoint: Path, process: subprocess.Popen) -> None:
