@@ -103,10 +103,11 @@ class GenerativeModel(pl.LightningModule):
     def log_losses(self, losses: Mapping[str, torch.Tensor]) -> None:
         """Record this step's losses; the run stops when one is not finite (see LossRecord).
 
-        Lightning's ``self.log`` costs about 2 ms a call on the CPU, a sixth of a small model's
-        whole step. So every ``log_every_n_steps`` steps the step's values go straight to the
-        logger and to ``progress_losses`` (which the progress bar shows), and the epoch means
-        reach ``self.log`` once per epoch.
+        Lightning's ``self.log`` does much work a call (checks, device moves, its result
+        collection): a few calls a step cost a small model as much as the step itself. So
+        every ``log_every_n_steps`` steps the step's values go straight to the logger and to
+        ``progress_losses`` (which the progress bar shows), and the epoch means reach
+        ``self.log`` once per epoch.
         """
         self._losses.add(self._batch_step, losses)
         if self._batch_step % self.trainer.log_every_n_steps == 0:
