@@ -29,6 +29,16 @@ SETTINGS = {  # name: overrides of `genclust cluster` (none: the training run's 
     "restarts=5": ["cluster/select=label_free", "cluster.select.over_cluster=null"],
     "over_cluster=3": ["cluster/select=label_free", "cluster.select.restarts=1"],
     "label_free (5 seeds x {k, 3k merged})": ["cluster/select=label_free"],
+    "the map or the codes": [
+        "cluster/select=label_free",
+        "cluster.select.restarts=1",
+        "cluster.select.over_cluster=null",
+        "cluster.select.without_manifold=true",
+    ],
+    "label_free x {the map, the codes}": [
+        "cluster/select=label_free",
+        "cluster.select.without_manifold=true",
+    ],
 }
 QUIET = ["logger=none", "embed=none"]
 
@@ -107,10 +117,12 @@ def _mean_std(values: list[float]) -> str:
 
 
 def _kind(chosen: str | None) -> str:
-    """A candidate's name without its seed: 'k' or 'merged' (None: nothing was chosen)."""
+    """A candidate's name without its seed: 'k' or 'merged', and where, when it clustered the
+    codes without their map (None: nothing was chosen)."""
     if chosen is None:
         return "-"
-    return "merged" if "merged" in chosen else "k"
+    kind = "merged" if "merged" in chosen else "k"
+    return f"{kind}, on the codes" if chosen.endswith("on the codes") else kind
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def test_on_a_map_new_codes_get_the_vote_of_their_nearest_fitted_codes(blobs):
     z, y = blobs
     tsne = {"n_iter": 100, "perplexity": 20}
     clusterer = LatentClusterer(_kmeans(), "tsne", 2, tsne, seed=0).fit(z[:300])
-    assert clusterer.features_.shape == (300, 2) and clusterer.clusters_a_2d_tsne
+    assert clusterer.features_.shape == (300, 2) and clusterer.learns_a_2d_tsne_map
     assert clusterer.assigns_by == "majority of 5 nearest fitted codes"
     assert cluster_accuracy(y[300:], clusterer.predict(z[300:])) > 0.99
     # neighbors: as many fitted codes vote; more than were fitted is a user error

@@ -1,5 +1,6 @@
-"""cluster.select: candidates (restarts, an over-clustering merged down) chosen by a label-free
-score; the merge repairs a class split in two; the choice is recorded and predicted with."""
+"""cluster.select: candidates (restarts, an over-clustering merged down, the codes without their
+manifold) chosen by a label-free score; the merge repairs a class split in two; the choice is
+recorded and predicted with."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
 from tests.conftest import options
 
 from genclust.analysis.clustering import build_clusterer
 from genclust.analysis.label_free import label_free_scores
-from genclust.analysis.latent_clusterer import SELECTION, LatentClusterer
+from genclust.analysis.latent_clusterer import CLUSTERED, SELECTION, LatentClusterer
 from genclust.analysis.merging import SampledGraph, merge_clusters
 from genclust.analysis.metrics import cluster_accuracy
 from genclust.analysis.stage import CodeSet, analyse_codes, plan_analysis
@@ -107,6 +109,64 @@ def test_the_analysis_records_every_candidate_and_saves_the_chosen(split_class, 
     clusterer = joblib.load(tmp_path / CLUSTERER_FILE)
     assert clusterer.record_[SELECTION]["chosen"] == saved[SELECTION]["chosen"]
     assert cluster_accuracy(y, clusterer.predict(x)) == 1.0
+
+
+@pytest.fixture(scope="module")
+def torn_by_the_map():
+    """Three blobs, one wide: a t-SNE of perplexity 2 tears it into clumps k-means mis-joins,
+    while k-means on the codes themselves finds the blobs."""
+    z, y = make_blobs(300, n_features=4, centers=3, cluster_std=[1, 1, 4], random_state=0)
+    tsne = {"n_iter": 100, "perplexity": 2}
+    return z, y, tsne
+
+
+def test_the_codes_without_their_map_are_kept_when_they_score_better(torn_by_the_map, tmp_path):
+    z, y, tsne = torn_by_the_map
+    on_the_map = LatentClusterer(_kmeans(), "tsne", 2, tsne).fit_predict(z, inputs=z)
+    clusterer = LatentClusterer(_kmeans(), "tsne", 2, tsne, without_manifold=True)
+    labels = clusterer.fit_predict(z, inputs=z)
+    record = clusterer.record_[SELECTION]
+    assert [row["name"] for row in record["candidates"]] == [
+        "random_state 0",
+        "random_state 0, on the codes",
+    ]
+    assert record["chosen"] == "random_state 0, on the codes"
+    assert cluster_accuracy(y, labels) > cluster_accuracy(y, on_the_map)
+    # what was kept clustered the codes: recorded so, and k-means' own predict labels new ones
+    assert clusterer.record_[CLUSTERED] == "latent codes"
+    assert clusterer.space() == "the latent codes"
+    assert clusterer.features_.shape == (300, 4) and clusterer.manifold_map_.shape == (300, 2)
+    assert clusterer.assigns_by == "KMeans.predict"
+    np.testing.assert_array_equal(clusterer.predict(z), labels)
+    # the run's figure still shows the t-SNE map that was learned, coloured by the kept clusters
+    plan = plan_analysis(
+        options("cluster", "kmeans", "cluster.select.without_manifold=true", manifold=_tsne(tsne)),
+        options("embed", "tsne"),
+        n_classes=3,
+        n_samples=len(z),
+        seed=0,
+    )
+    analyse_codes(CodeSet(z, y, inputs=z), plan, tmp_path)
+    saved = json.loads((tmp_path / METRICS_FILE).read_text())
+    assert saved[SELECTION]["chosen"] == record["chosen"]
+    with np.load(tmp_path / "latents.npz") as latents:
+        np.testing.assert_allclose(latents["embedding"], clusterer.manifold_map_, rtol=1e-5)
+
+
+def _tsne(params: dict) -> dict:
+    return {"method": "tsne", "n_components": 2, "params": params}
+
+
+def test_a_clusterer_saved_before_candidates_could_skip_the_map_predicts_as_before(
+    split_class, tmp_path
+):
+    x, _ = split_class
+    clusterer = LatentClusterer(_kmeans()).fit(x)
+    del clusterer.without_manifold, clusterer.manifold_  # what such a clusterer.joblib lacks
+    joblib.dump(clusterer, tmp_path / CLUSTERER_FILE)
+    saved = joblib.load(tmp_path / CLUSTERER_FILE)
+    assert saved.assigns_by == "KMeans.predict" and not saved.without_manifold
+    np.testing.assert_array_equal(saved.predict(x), clusterer.labels_)
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,8 @@ class CodeClusterer(Protocol):
 
     ``labels_``: the cluster of every code (int64, -1 for noise); ``sample_``: the indices of the
     codes it was fitted on; ``features_``: what it clustered, of those codes (the codes or their
-    manifold); ``record_``: what metrics.json says of the fit; ``seconds_``: wall times.
+    manifold); ``record_``: what metrics.json says of the fit; ``seconds_``: wall times. A
+    clusterer that ``learns_a_2d_tsne_map`` also has it, of those codes, as ``manifold_map_``.
     """
 
     labels_: np.ndarray
@@ -67,7 +68,7 @@ class CodeClusterer(Protocol):
     def assigns_by(self) -> str: ...
 
     @property
-    def clusters_a_2d_tsne(self) -> bool: ...
+    def learns_a_2d_tsne_map(self) -> bool: ...
 
     def describe(self, name: str | None) -> str: ...
 
@@ -80,9 +81,13 @@ class LatentClusterer(BaseEstimator):
     ``clusterer``: an unfitted scikit-learn clusterer (``build_clusterer``). ``manifold``:
     ``none``, ``tsne`` or ``umap``, with ``manifold_dim`` and ``manifold_params``. More codes than
     ``fit_max_points``: both are fitted on a sample of them seeded by ``seed``, and the rest are
-    labelled by ``predict``. ``restarts`` and ``over_cluster``: the candidates to choose among by
-    a label-free score (``genclust.analysis.selection``); 1 and None fit the clusterer once.
-    ``neighbors``: how many fitted codes vote on a new code's cluster.
+    labelled by ``predict``. ``restarts``, ``over_cluster`` and ``without_manifold``: the
+    candidates to choose among by a label-free score (``genclust.analysis.selection``); 1, None
+    and False fit the clusterer once. ``neighbors``: how many fitted codes vote on a new code's
+    cluster.
+
+    Fitted, ``manifold_`` is what the kept clustering saw: ``manifold``, or ``none`` when the
+    chosen candidate clustered the codes themselves.
     """
 
     def __init__(
@@ -95,6 +100,7 @@ class LatentClusterer(BaseEstimator):
         seed: int = 0,
         restarts: int = 1,
         over_cluster: int | None = None,
+        without_manifold: bool = False,
         neighbors: int = NEIGHBOURS,
     ) -> None:
         self.clusterer = clusterer
@@ -105,7 +111,15 @@ class LatentClusterer(BaseEstimator):
         self.seed = seed
         self.restarts = restarts
         self.over_cluster = over_cluster
+        self.without_manifold = without_manifold
         self.neighbors = neighbors
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Read back a clusterer.joblib saved before candidates could skip the manifold."""
+        state.setdefault("without_manifold", False)
+        if "clusterer_" in state:
+            state.setdefault("manifold_", state["manifold"])
+        super().__setstate__(state)
 
     def fit(
         self,
@@ -119,7 +133,7 @@ class LatentClusterer(BaseEstimator):
         self.seconds_: dict[str, float] = {}
         self.sample_ = sample_indices(len(z), self.fit_max_points, self.seed)
         with timed(self.seconds_, "manifold"):
-            self.features_ = learn_manifold(
+            self.manifold_map_ = learn_manifold(
                 z[self.sample_],
                 self.manifold,
                 self.manifold_dim,
@@ -129,6 +143,8 @@ class LatentClusterer(BaseEstimator):
         with timed(self.seconds_, "cluster"):
             chosen, selection = self._fit_candidates(z, inputs)
             self.clusterer_, self.merge_ = chosen.estimator, chosen.merge
+            self.manifold_ = "none" if chosen.skips_manifold else self.manifold
+            self.features_ = z[self.sample_] if chosen.skips_manifold else self.manifold_map_
             self.codes_, self.code_labels_ = z[self.sample_], chosen.labels
             self.labels_ = np.empty(len(z), dtype=np.int64)
             self.labels_[self.sample_] = chosen.labels
@@ -162,8 +178,8 @@ class LatentClusterer(BaseEstimator):
         return f"majority of {min(self.neighbors, len(self.codes_))} nearest fitted codes"
 
     @property
-    def clusters_a_2d_tsne(self) -> bool:
-        """Whether what was clustered is a 2-D t-SNE map, which the figure can reuse."""
+    def learns_a_2d_tsne_map(self) -> bool:
+        """Whether ``fit`` learns a 2-D t-SNE map of the codes, which the figure can reuse."""
         return self.manifold == "tsne" and self.manifold_dim == 2
 
     def describe(self, name: str | None) -> str:
@@ -172,8 +188,9 @@ class LatentClusterer(BaseEstimator):
         return f"{name or type(self.clusterer).__name__} on {self.space()}"
 
     def space(self) -> str:
-        """Where the clusters were found: the codes, or a manifold of them."""
-        return f"the {CODES}" if self.manifold == "none" else f"a {self.manifold} map of the codes"
+        """Where the fitted clusters were found: the codes, or a manifold of them."""
+        manifold = self.manifold_
+        return f"the {CODES}" if manifold == "none" else f"a {manifold} map of the codes"
 
     @classmethod
     def from_earlier_run(
@@ -183,19 +200,19 @@ class LatentClusterer(BaseEstimator):
         scikit-learn ``estimator``, what it clustered (metrics.json) and its codes and
         clusters (latents.npz), every code of which then votes on new codes, as it did."""
         fitted = cls(clone(estimator), manifold="none" if clustered == CODES else clustered)
-        fitted.clusterer_, fitted.merge_ = estimator, None
+        fitted.clusterer_, fitted.merge_, fitted.manifold_ = estimator, None, fitted.manifold
         fitted.codes_, fitted.code_labels_ = np.asarray(z), np.asarray(clusters, dtype=np.int64)
         return fitted
 
     @property
     def _clustered(self) -> str:
         """metrics.json's "clustered": the codes, or the manifold method."""
-        return CODES if self.manifold == "none" else self.manifold
+        return CODES if self.manifold_ == "none" else self.manifold_
 
     @property
     def _predicts_itself(self) -> bool:
         """Whether the clusterer's own ``predict`` is a faithful rule: it saw the codes."""
-        return self.manifold == "none" and hasattr(self.clusterer_, "predict")
+        return self.manifold_ == "none" and hasattr(self.clusterer_, "predict")
 
     def _predict(self, z: np.ndarray, neighbors: int) -> np.ndarray:
         if self._predicts_itself:
@@ -209,18 +226,20 @@ class LatentClusterer(BaseEstimator):
     ) -> tuple[Candidate, dict[str, Any] | None]:
         """The clustering of the sample to keep, and the record of the choice (None: no choice)."""
         manifold_of = None if self.manifold == "none" else z[self.sample_]
-        if self.restarts == 1 and self.over_cluster is None:
+        choosing = self.without_manifold and manifold_of is not None
+        if self.restarts == 1 and self.over_cluster is None and not choosing:
             estimator = clone(self.clusterer)
-            labels = fit_predict(estimator, self.features_, manifold_of=manifold_of)
+            labels = fit_predict(estimator, self.manifold_map_, manifold_of=manifold_of)
             return Candidate("as configured", estimator, labels), None
         return select_candidate(
             self.clusterer,
-            self.features_,
+            self.manifold_map_,
             manifold_of,
             None if inputs is None else np.asarray(inputs)[self.sample_],
             self.restarts,
             self.over_cluster,
             self.seed,
+            self.without_manifold,
         )
 
 
@@ -258,7 +277,7 @@ class ModelClusters(BaseEstimator):
         return MODEL
 
     @property
-    def clusters_a_2d_tsne(self) -> bool:
+    def learns_a_2d_tsne_map(self) -> bool:
         return False
 
     def describe(self, name: str | None) -> str:

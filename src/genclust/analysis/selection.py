@@ -3,7 +3,9 @@
 The candidates: ``restarts`` seeds of the clusterer (its random_state, random_state + 1, ...)
 and, with ``over_cluster`` = f, for each seed also a fit of f·k clusters merged down to k by
 the kNN graph of what was clustered (``genclust.analysis.merging``), which can repair a class
-the k-cluster fit split in two. Each candidate is scored by the default label-free score,
+the k-cluster fit split in two. With ``without_manifold``, a run that learned a manifold also
+fits each of these on the codes themselves: a t-SNE/UMAP map can tear a class apart that the
+codes hold together. Each candidate is scored by the default label-free score,
 knn_modularity (``DEFAULT_LABEL_FREE``), measured on the data as read
 (``genclust.analysis.label_free``); the best is kept. Without the data the candidates are
 ranked by their silhouette in the clustered space instead, which favours round clusters; the
@@ -43,13 +45,15 @@ NO_DATA_NOTE = (
 
 @dataclass(frozen=True)
 class Candidate:
-    """One clustering of the fitted codes: its name, fitted estimator and labels, and for an
-    over-clustering the merge of the estimator's clusters (merge[raw cluster] = cluster)."""
+    """One clustering of the fitted codes: its name, fitted estimator and labels, for an
+    over-clustering the merge of the estimator's clusters (merge[raw cluster] = cluster), and
+    whether it clustered the codes themselves although the run learned a manifold of them."""
 
     name: str
     estimator: BaseEstimator
     labels: np.ndarray
     merge: np.ndarray | None = None
+    skips_manifold: bool = False
 
 
 def check_selection(
@@ -86,17 +90,22 @@ def select_candidate(
     restarts: int,
     over_cluster: int | None,
     seed: int,
+    without_manifold: bool = False,
 ) -> tuple[Candidate, dict[str, Any]]:
     """The best-scoring candidate clustering of ``features`` (what is clustered; the map of the
     codes ``manifold_of``, if a map), and the record of the choice for metrics.json.
 
     ``inputs``: the samples the clustered codes encode, as read; None: rank by silhouette.
+    ``without_manifold``: also cluster the codes ``manifold_of`` themselves (no-op without a map).
     """
     score_name, score = _scorer(features, inputs, seed)
     if inputs is None:
         log.warning("cluster.select: %s", NO_DATA_NOTE)
+    spaces = [_Space(features, manifold_of, skips_manifold=False)]
+    if without_manifold and manifold_of is not None:
+        spaces.append(_Space(manifold_of, None, skips_manifold=True))
     best, best_score, rows = None, -np.inf, []
-    for candidate in _candidates(clusterer, features, manifold_of, restarts, over_cluster, seed):
+    for candidate in _candidates(clusterer, spaces, restarts, over_cluster, seed):
         value = score(candidate.labels)
         rows.append({"name": candidate.name, score_name: value})
         log.info("cluster.select: %s: %s %s", candidate.name, score_name, value)
@@ -109,17 +118,30 @@ def select_candidate(
     return best, record
 
 
+@dataclass(frozen=True)
+class _Space:
+    """What candidates are fitted on: ``features`` (the map of the codes ``manifold_of``, if a
+    map), and whether these are the codes of a run that learned a manifold."""
+
+    features: np.ndarray
+    manifold_of: np.ndarray | None
+    skips_manifold: bool
+
+    @property
+    def suffix(self) -> str:
+        return ", on the codes" if self.skips_manifold else ""
+
+
 def _candidates(
     clusterer: BaseEstimator,
-    features: np.ndarray,
-    manifold_of: np.ndarray | None,
+    spaces: list[_Space],
     restarts: int,
     over_cluster: int | None,
     seed: int,
 ) -> Iterator[Candidate]:
     params = clusterer.get_params()
     count = count_param(clusterer)
-    graph = None if over_cluster is None else SampledGraph.of(features, seed)
+    graphs = [None if over_cluster is None else SampledGraph.of(s.features, seed) for s in spaces]
     for restart in range(restarts):
         seeded = clone(clusterer)
         name = "as configured"
@@ -127,13 +149,17 @@ def _candidates(
             state = params["random_state"] + restart
             seeded.set_params(random_state=state)
             name = f"random_state {state}"
-        yield Candidate(name, seeded, fit_predict(seeded, features, manifold_of=manifold_of))
-        if over_cluster is not None:
-            k = params[count]
-            over = clone(seeded).set_params(**{count: over_cluster * k})
-            raw = fit_predict(over, features, manifold_of=manifold_of)
-            merge = merge_clusters(graph, raw, k)
-            yield Candidate(f"{name}, {over_cluster * k} merged to {k}", over, merge[raw], merge)
+        for space, graph in zip(spaces, graphs, strict=True):
+            fitted = clone(seeded)
+            labels = fit_predict(fitted, space.features, manifold_of=space.manifold_of)
+            yield Candidate(name + space.suffix, fitted, labels, None, space.skips_manifold)
+            if over_cluster is not None:
+                k = params[count]
+                over = clone(seeded).set_params(**{count: over_cluster * k})
+                raw = fit_predict(over, space.features, manifold_of=space.manifold_of)
+                merge = merge_clusters(graph, raw, k)
+                merged = f"{name}, {over_cluster * k} merged to {k}{space.suffix}"
+                yield Candidate(merged, over, merge[raw], merge, space.skips_manifold)
 
 
 def _scorer(

@@ -33,7 +33,7 @@ from genclust.analysis.plots import embedding_figure, publish_figure
 from genclust.analysis.projector import write_projector
 from genclust.analysis.selection import check_selection
 from genclust.analysis.timing import timed
-from genclust.config.analysis import ClustererOptions, EmbedOptions
+from genclust.config.analysis import ClustererOptions, EmbedOptions, SelectionOptions
 from genclust.config.metrics import ACC, LABEL_FREE_METRICS, NMI
 from genclust.rundir.files import write_atomic, write_json, write_npz
 from genclust.rundir.names import (
@@ -79,7 +79,7 @@ class AnalysisPlan:
     @property
     def reuses_manifold_as_embedding(self) -> bool:
         """A 2-D t-SNE manifold already is the t-SNE map the figure needs: don't compute twice."""
-        return self.embed_method == "tsne" and self.clusterer.clusters_a_2d_tsne
+        return self.embed_method == "tsne" and self.clusterer.learns_a_2d_tsne_map
 
 
 def plan_analysis(
@@ -113,9 +113,8 @@ def build_code_clusterer(
     clusterer = build_clusterer(cluster.name, cluster.params, n_clusters, seed, n_samples)
     manifold = cluster.manifold
     check_manifold_options(manifold.method, manifold.n_components, manifold.params)
-    select = getattr(cluster, "select", None)
-    restarts, over_cluster = (1, None) if select is None else (select.restarts, select.over_cluster)
-    check_selection(clusterer, restarts, over_cluster, n_samples)
+    select = getattr(cluster, "select", None) or SelectionOptions()
+    check_selection(clusterer, select.restarts, select.over_cluster, n_samples)
     return LatentClusterer(
         clusterer,
         manifold=manifold.method,
@@ -123,8 +122,9 @@ def build_code_clusterer(
         manifold_params=manifold.params,
         fit_max_points=cluster.fit_max_points,
         seed=seed,
-        restarts=restarts,
-        over_cluster=over_cluster,
+        restarts=select.restarts,
+        over_cluster=select.over_cluster,
+        without_manifold=select.without_manifold,
     )
 
 
@@ -152,8 +152,9 @@ def analyse_codes(
         scores = score_clustering(z, clusters, y, codes.inputs, plan.seed, matching)
     with timed(seconds, "embed"):
         if plan.reuses_manifold_as_embedding:
-            shown = sample_indices(len(features), plan.embed_max_points, plan.seed)
-            embedding = fitted[shown], features[shown]
+            tsne_map = clusterer.manifold_map_
+            shown = sample_indices(len(tsne_map), plan.embed_max_points, plan.seed)
+            embedding = fitted[shown], tsne_map[shown]
         else:
             embedding = embed_2d(
                 z, plan.embed_method, plan.embed_max_points, plan.seed, plan.embed_params

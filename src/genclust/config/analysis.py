@@ -14,7 +14,6 @@ from genclust.config.base import Options
 from genclust.config.types import PositiveInt
 
 FitMaxPoints = Annotated[int, Field(ge=2)]
-OverClusterFactor = Annotated[int, Field(ge=2)]
 MaxPoints = Annotated[int, Field(ge=2)]
 OverClusterFactor = Annotated[int, Field(ge=2)]
 
@@ -29,11 +28,12 @@ class ManifoldOptions(Options):
 
 class SelectionOptions(Options):
     """``cluster.select``: fit several candidate clusterings, keep the one the default
-    label-free score (knn_modularity, on the data) ranks best. restarts 1 and over_cluster
-    null: one fit, nothing to choose."""
+    label-free score (knn_modularity, on the data) ranks best. restarts 1, over_cluster null
+    and without_manifold false: one fit, nothing to choose."""
 
     restarts: PositiveInt = 1  # seeds of the clusterer: random_state, random_state + 1, ...
     over_cluster: OverClusterFactor | None = None  # also fit f·k clusters, merged down to k
+    without_manifold: bool = False  # also fit each on the codes, when a manifold is learned
 
 
 class ClustererOptions(Options):
