@@ -8,6 +8,7 @@ knn_modularity, and which candidates were chosen.
     nice -n 10 python scripts/bench_selection.py --out /tmp/bench_selection
     python scripts/bench_selection.py --out DIR --epochs 5 --seeds 0 1   # quicker
     python scripts/bench_selection.py --out DIR --recipe fmnist_best  # 70k, ~16 min a seed
+    python scripts/bench_selection.py --out DIR --settings 4  # the shipped fit and setting 4
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def main() -> None:
     parser.add_argument("--cluster", default="gmm", help="the clusterer (cluster=...)")
     parser.add_argument("--data", default="digits")
     parser.add_argument(
+        "--settings", nargs="+", type=int, choices=range(len(SETTINGS)),
+        default=list(range(len(SETTINGS))),
+        help="which settings, by number: " + "; ".join(f"{i} {n}" for i, n in enumerate(SETTINGS)),
+    )  # fmt: skip
+    parser.add_argument(
         "--recipe", help="train experiment=RECIPE (e.g. fmnist_best) instead: "
         "its own data, epochs and clusterer (--data, --epochs and --cluster are ignored)",
     )  # fmt: skip
@@ -65,16 +71,18 @@ def main() -> None:
         clusterer = [f"cluster={args.cluster}"]
         title = f"{args.data}, cluster={args.cluster}, {args.epochs} epochs"
 
-    results: dict[str, list[dict]] = {name: [] for name in SETTINGS}
+    chosen = {number: list(SETTINGS)[number] for number in sorted({0, *args.settings})}
+    results: dict[str, list[dict]] = {name: [] for name in chosen.values()}
     for seed in args.seeds:
         run = args.out / f"seed{seed}"
         if not (run / "metrics.json").is_file():
             _genclust("train", *training, f"seed={seed}", f"hydra.run.dir={run}", *QUIET)
-        for name, overrides in SETTINGS.items():
+        for number, name in chosen.items():
+            overrides = SETTINGS[name]
             if overrides is None:
                 folder = run
             else:
-                folder = run / "cluster" / f"setting{list(SETTINGS).index(name)}"
+                folder = run / "cluster" / f"setting{number}"
                 if not (folder / "metrics.json").is_file():
                     _genclust(
                         "cluster", f"run={run}", *clusterer, *overrides,
