@@ -374,6 +374,26 @@ def test_loader_unshuffled_drop_last_and_big_batch():
         assert len(big) == 1 and sorted(torch.cat(list(big)).tolist()) == list(range(10))
 
 
+def test_data_smaller_than_min_batches_batches_is_cut_into_that_many():
+    x = torch.arange(11)
+    halves = IndexBatchLoader(x, 100, shuffle=True, seed=0, drop_last=True, min_batches=2)
+    assert halves.served_batch_size == 5 and [len(b) for b in halves] == [5, 5]
+    thirds = IndexBatchLoader(x, 100, shuffle=False, seed=0, drop_last=False, min_batches=3)
+    assert [len(b) for b in thirds] == [3, 3, 3, 2]
+    # enough data for min_batches batches: batch_size as given
+    assert IndexBatchLoader(x, 4, shuffle=True, seed=0, min_batches=2).served_batch_size == 4
+    # per process: each of 2 ranks gets 6 rows, cut in 2 batches of 3
+    shard = IndexBatchLoader(x, 100, shuffle=True, seed=0, rank=1, world_size=2, min_batches=2)
+    assert [len(b) for b in shard] == [3, 3]
+
+
+def test_a_run_saved_before_min_batches_trains_on_as_it_did():
+    config = compose_train("data=csv", "data.path=x.csv")
+    assert validate("train", config).data.min_batches == 2  # as shipped
+    del config["data"]["min_batches"]  # a run's saved config from before
+    assert validate("train", config).data.min_batches == 1  # one batch of all, as then
+
+
 def test_loader_shards_cover_everything_with_equal_counts():
     x = torch.arange(11)
     shards = [IndexBatchLoader(x, 2, shuffle=True, seed=5, rank=r, world_size=2) for r in (0, 1)]

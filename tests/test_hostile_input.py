@@ -196,7 +196,7 @@ def test_batch_larger_than_data_and_dbscan_all_noise(genclust, tmp_path):
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     metrics = json.loads((run / METRICS_FILE).read_text())
-    assert metrics["steps"] == 1  # the whole data set as one batch
+    assert metrics["steps"] == 2  # the data set in two halves (data.min_batches)
     assert metrics["noise_fraction"] == 1.0 and metrics["n_clusters"] == 0
     assert metrics["silhouette"] is None and metrics["silhouette_note"] == "every point is noise"
 

@@ -20,6 +20,8 @@ class DataOptions(Options):
 
     name: str
     batch_size: PositiveInt  # samples per training step per device
+    # Steps an epoch takes at least; runs saved before it existed trained on one batch of all.
+    min_batches: PositiveInt = 1
     standardize: bool  # zero mean and unit std per feature
     epochs: PositiveInt  # the data's default training length (trainer.max_epochs refers to it)
 

@@ -33,6 +33,7 @@ def build_datamodule(
         seed=seed,
         standardize=options.standardize,
         scaling=scaling,
+        min_batches=options.min_batches,
     )
     _check_trainable_scale(datamodule)
     return datamodule

@@ -7,6 +7,7 @@ classes), so users never copy those numbers between config files.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,6 +19,8 @@ from genclust.data.loader import IndexBatchLoader
 from genclust.data.mapped import MappedSamples
 from genclust.data.scan import SampleSummary, rows_per_block
 from genclust.errors import UserError
+
+log = logging.getLogger(__name__)
 
 Scaling = dict[str, torch.Tensor]  # "mean" and "std" per feature, float32, of the sample shape
 
@@ -36,12 +39,16 @@ class ArrayDataModule(pl.LightningDataModule):
         seed: int,
         standardize: bool = False,
         scaling: Scaling | None = None,
+        min_batches: int = 1,
     ) -> None:
         """``scaling``: the training data's feature mean and std, given when new data must be
-        standardised exactly like the data a model was trained on (genclust predict)."""
+        standardised exactly like the data a model was trained on (genclust predict).
+        ``min_batches``: the fewest training steps an epoch takes; on data smaller than that
+        many batches, the batches shrink."""
         super().__init__()
         self.data = data
         self.batch_size = batch_size
+        self.min_batches = min_batches
         self.seed = seed
         self.standardize = standardize
         if standardize and scaling is not None and scaling["mean"].shape != data.sample_shape:
@@ -95,7 +102,7 @@ class ArrayDataModule(pl.LightningDataModule):
             if isinstance(x, torch.Tensor):
                 x = x.to(self.trainer.strategy.root_device)
             rank, world_size = self.trainer.global_rank, self.trainer.world_size
-        return IndexBatchLoader(
+        loader = IndexBatchLoader(
             x,
             self.batch_size,
             shuffle=True,
@@ -103,7 +110,17 @@ class ArrayDataModule(pl.LightningDataModule):
             drop_last=True,
             rank=rank,
             world_size=world_size,
+            min_batches=self.min_batches,
         )
+        if loader.served_batch_size < self.batch_size and rank == 0:
+            log.info(
+                "data: batches of %d samples, not data.batch_size=%d: each epoch takes at "
+                "least data.min_batches=%d steps",
+                loader.served_batch_size,
+                self.batch_size,
+                self.min_batches,
+            )
+        return loader
 
     def ordered_batches(self, batch_size: int) -> Iterator[torch.Tensor]:
         """All samples in their original order, e.g. to encode the whole set after training."""

@@ -29,7 +29,8 @@ class IndexBatchLoader:
     reads only the rows of that shard.
 
     Shards are padded by wrapping around so every rank yields the same number of batches (DDP
-    needs that). A batch size above the shard size gives one batch of the whole shard.
+    needs that). A shard smaller than ``min_batches`` batches is cut into ``min_batches`` equal
+    batches instead (the remainder dropped with ``drop_last``).
     """
 
     def __init__(
@@ -41,9 +42,12 @@ class IndexBatchLoader:
         drop_last: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        min_batches: int = 1,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive (got {batch_size})")
+        if batch_size < 1 or min_batches < 1:
+            raise ValueError(
+                f"batch_size and min_batches must be positive (got {batch_size}, {min_batches})"
+            )
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size) (got {rank}, {world_size})")
         if len(x) == 0:
@@ -55,6 +59,7 @@ class IndexBatchLoader:
         self.drop_last = drop_last
         self.rank = rank
         self.world_size = world_size
+        self.min_batches = min_batches
         self._epoch = 0
 
     @property
@@ -67,14 +72,14 @@ class IndexBatchLoader:
         self._epoch = epoch
 
     def __len__(self) -> int:
-        per_rank, batch = self._per_rank(), self._batch()
+        per_rank, batch = self._per_rank(), self.served_batch_size
         return per_rank // batch if self.drop_last else math.ceil(per_rank / batch)
 
     def __iter__(self) -> Iterator[torch.Tensor]:
         # On the samples' device (a GPU's, for an in-memory tensor moved there): one copy of the
         # epoch's order instead of one small copy per batch.
         indices = self._shard().to(getattr(self.x, "device", "cpu"))
-        batch = self._batch()
+        batch = self.served_batch_size
         if self.drop_last:
             indices = indices[: len(indices) // batch * batch]
         for idx in indices.split(batch):
@@ -84,8 +89,10 @@ class IndexBatchLoader:
     def _per_rank(self) -> int:
         return math.ceil(len(self.x) / self.world_size)
 
-    def _batch(self) -> int:
-        return min(self.batch_size, self._per_rank())
+    @property
+    def served_batch_size(self) -> int:
+        """The size of the batches served: ``batch_size``, or less on a small shard."""
+        return min(self.batch_size, max(1, self._per_rank() // self.min_batches))
 
     def _shard(self) -> torch.Tensor:
         n = len(self.x)
