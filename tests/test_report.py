@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 from sklearn.metrics import adjusted_rand_score
+from tests.conftest import compose_train
 
 from genclust.cli import main as genclust_main
 from genclust.commands.report import main
@@ -405,6 +407,27 @@ def test_settings_that_cannot_change_results_do_not_split_groups(tmp_path):
         _write_run(tmp_path / str(seed), config, _metrics(0.7, seed))
     (group,) = group_runs(find_runs([tmp_path]))
     assert group.label == "all runs" and group.n_ok == 3
+
+
+def test_a_run_saved_before_a_setting_existed_pools_with_runs_at_its_default(tmp_path):
+    shipped = compose_train("data=blobs")  # every key of today's config
+    for seed in SEEDS:
+        config = copy.deepcopy(shipped) | {"seed": seed}
+        if seed == 0:  # saved before cluster.select had without_manifold, which it did not do
+            del config["cluster"]["select"]["without_manifold"]
+        _write_run(tmp_path / "same" / str(seed), config, _metrics(0.7, seed))
+    (group,) = group_runs(find_runs([tmp_path / "same"]))
+    assert group.n_ok == 3
+    # saved before data.min_batches: it trained on one batch of all, not today's two
+    for seed in (0, 1):
+        config = copy.deepcopy(shipped) | {"seed": seed}
+        del config["data"]["min_batches"]
+        _write_run(tmp_path / "older" / str(seed), config, _metrics(0.6, seed))
+    groups = group_runs(find_runs([tmp_path]))
+    assert sorted((g.label, g.n_ok) for g in groups) == [
+        ("data.min_batches=1", 2),
+        ("data.min_batches=2", 3),
+    ]
 
 
 # --- ranking --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from genclust.config.flat import flatten
+from genclust.config.load import validate
 from genclust.config.metrics import (
     LABEL_FREE_METRICS,
     LABEL_METRICS,
@@ -139,7 +140,19 @@ def _record(
     if config is None:
         return RunRecord(path, None, FAILED, {}, config_error, reanalysis)
     status, metrics, error = _outcome(path)
-    return RunRecord(path, flatten(config), status, metrics, error, reanalysis, seed)
+    return RunRecord(path, _with_defaults(config), status, metrics, error, reanalysis, seed)
+
+
+def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """The flat config as saved, and each key it lacks (a run saved before the key existed) at
+    the schema's default, which is what such a run did; so it pools with newer runs of the same
+    settings. A config that no longer validates is taken as saved."""
+    flat = flatten(config)
+    try:
+        typed = validate("train", config)
+    except UserError:
+        return flat
+    return flatten(typed.model_dump(mode="json")) | flat
 
 
 def _seed(config: Mapping[str, Any]) -> int | str:
