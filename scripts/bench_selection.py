@@ -7,7 +7,7 @@ knn_modularity, and which candidates were chosen.
 
     nice -n 10 python scripts/bench_selection.py --out /tmp/bench_selection
     python scripts/bench_selection.py --out DIR --epochs 5 --seeds 0 1   # quicker
-    python scripts/bench_selection.py --out DIR --recipe fmnist_best  # 70k, ~16 min a seed
+    python scripts/bench_selection.py --out DIR --recipe fmnist_best  # 70k images: slow
     python scripts/bench_selection.py --out DIR --settings 4  # the shipped fit and setting 4
 """
 

@@ -25,7 +25,7 @@ from genclust.config.load import load
 from genclust.config.metrics import KNN_MODULARITY
 from genclust.config.overrides import prepare_overrides
 from genclust.errors import UserError
-from genclust.rundir.names import CLUSTERER_FILE, METRICS_FILE
+from genclust.rundir.names import CLUSTERER_FILE, LATENTS_FILE, METRICS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_the_codes_without_their_map_are_kept_when_they_score_better(torn_by_the
     analyse_codes(CodeSet(z, y, inputs=z), plan, tmp_path)
     saved = json.loads((tmp_path / METRICS_FILE).read_text())
     assert saved[SELECTION]["chosen"] == record["chosen"]
-    with np.load(tmp_path / "latents.npz") as latents:
+    with np.load(tmp_path / LATENTS_FILE) as latents:
         np.testing.assert_allclose(latents["embedding"], clusterer.manifold_map_, rtol=1e-5)
 
 

@@ -51,10 +51,9 @@ class ImageGrids(Callback):
         for tag, images in grids.items():
             if images is not None:
                 grid = image_grid(_displayable(images, pl_module.value_range), nrow=per_row)
-                summary = png_summary(
-                    tag, grid
-                )  # torch's writer takes one only through its file writer
-                logger.experiment._get_file_writer().add_summary(summary, trainer.global_step)
+                # torch's SummaryWriter takes a ready summary only through its file writer
+                writer = logger.experiment._get_file_writer()
+                writer.add_summary(png_summary(tag, grid), trainer.global_step)
 
 
 def _as_images(x: torch.Tensor | None, model: GenerativeModel) -> torch.Tensor | None:

@@ -20,7 +20,8 @@ class DataOptions(Options):
 
     name: str
     batch_size: PositiveInt  # samples per training step per device
-    # Steps an epoch takes at least; runs saved before it existed trained on one batch of all.
+    # Steps an epoch takes at least. 1 for runs saved before it existed: they served data
+    # smaller than a batch as one batch.
     min_batches: PositiveInt = 1
     standardize: bool  # zero mean and unit std per feature
     epochs: PositiveInt  # the data's default training length (trainer.max_epochs refers to it)

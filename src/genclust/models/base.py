@@ -104,7 +104,7 @@ class GenerativeModel(pl.LightningModule):
         """Record this step's losses; the run stops when one is not finite (see LossRecord).
 
         Lightning's ``self.log`` does much work a call (checks, device moves, its result
-        collection): a few calls a step cost a small model as much as the step itself. So
+        collection), which a small model's step would pay at every step. So
         every ``log_every_n_steps`` steps the step's values go straight to the logger and to
         ``progress_losses`` (which the progress bar shows), and the epoch means reach
         ``self.log`` once per epoch.
